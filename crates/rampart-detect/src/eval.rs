@@ -1,0 +1,1 @@
+//! Evaluation of detectors on labelled corpora.
