@@ -1,5 +1,7 @@
 //! Placeholder while the pii scanner is written.
 
+pub mod names;
+
 use rampart_core::{BuildError, Finding, Input, RuleMeta, Scanner};
 
 /// Scanner id.
