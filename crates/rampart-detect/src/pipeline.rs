@@ -180,13 +180,17 @@ impl Pipeline {
         Report { verdict: Verdict { action, risk, findings, sanitized }, actions, dropped }
     }
 
-    /// Replaces every finding at or above the policy threshold, whatever its action: what `rampart redact`
-    /// does. Returns the sanitised text and the findings that were replaced.
-    pub fn redact(&self, text: &str, direction: Direction, vault: &mut Vault) -> (String, Vec<Finding>) {
+    /// Findings at or above the policy threshold, whatever their action: what `rampart redact` replaces.
+    pub fn redaction_targets(&self, text: &str, direction: Direction) -> Vec<Finding> {
         let (mut findings, _) = self.findings(text, direction);
         findings.retain(|f| f.score >= self.policy.threshold);
-        let out = self.anonymizer.anonymize(text, &findings, vault);
-        (out, findings)
+        findings
+    }
+
+    /// Replaces the spans of `findings` in `text` with the policy's operators, recording placeholders in
+    /// `vault`.
+    pub fn anonymize(&self, text: &str, findings: &[Finding], vault: &mut Vault) -> String {
+        self.anonymizer.anonymize(text, findings, vault)
     }
 }
 

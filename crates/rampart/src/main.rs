@@ -1,1 +1,105 @@
-fn main() {}
+//! The `rampart` command: argument parsing and wiring only. Logic lives in the library crates.
+
+mod cmd_policy;
+mod cmd_redact;
+mod cmd_rules;
+mod cmd_scan;
+mod input;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use rampart_core::{Direction, Policy};
+use rampart_detect::Pipeline;
+
+/// Rampart: a security platform for generative AI.
+///
+/// Exit codes: 0 clean, 1 findings at or above the policy's threshold, 2 error.
+#[derive(Parser)]
+#[command(name = "rampart", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan files, directories (recursively) or stdin for secrets, PII and hidden Unicode.
+    Scan(cmd_scan::ScanArgs),
+    /// Print the input with sensitive values replaced; `--vault` keeps what is needed to restore them.
+    Redact(cmd_redact::RedactArgs),
+    /// Put the originals back into text that carries placeholders from `rampart redact --vault`.
+    Restore(cmd_redact::RestoreArgs),
+    /// List every detection rule with its id, category and taxonomy mapping.
+    Rules(cmd_rules::RulesArgs),
+    /// Print or check policies.
+    #[command(subcommand)]
+    Policy(cmd_policy::PolicyCommand),
+}
+
+/// Output format shared by the commands that report findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable diagnostics.
+    #[default]
+    Text,
+    /// One JSON object per input (JSON Lines).
+    Json,
+    /// One SARIF 2.1.0 log for all inputs.
+    Sarif,
+}
+
+/// `--direction` values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum DirectionArg {
+    /// A prompt on its way to a model.
+    #[default]
+    Input,
+    /// A model's answer.
+    Output,
+    /// Retrieved documents, web pages, tool results.
+    Document,
+}
+
+impl From<DirectionArg> for Direction {
+    fn from(d: DirectionArg) -> Direction {
+        match d {
+            DirectionArg::Input => Direction::Input,
+            DirectionArg::Output => Direction::Output,
+            DirectionArg::Document => Direction::Document,
+        }
+    }
+}
+
+/// Loads the policy file, or the embedded default, and builds its pipeline.
+pub fn load_pipeline(path: Option<&PathBuf>) -> anyhow::Result<Pipeline> {
+    let policy = match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading policy {}", p.display()))?;
+            Policy::from_toml(&text).with_context(|| format!("policy {}", p.display()))?
+        }
+        None => rampart_detect::default_policy(),
+    };
+    Pipeline::from_policy(policy).context("building the policy's scanners")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => cmd_scan::run(args),
+        Command::Redact(args) => cmd_redact::redact(args),
+        Command::Restore(args) => cmd_redact::restore(args),
+        Command::Rules(args) => cmd_rules::run(args),
+        Command::Policy(cmd) => cmd_policy::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rampart: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
