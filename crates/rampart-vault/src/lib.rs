@@ -1,37 +1,51 @@
-//! Anonymisation operators and the restoring vault (placeholder while being written).
+//! Anonymisation operators and the restoring vault.
+//!
+//! An [`Anonymizer`] replaces the spans of [`rampart_core::Finding`]s with the operator the policy chooses
+//! per entity ([`rampart_core::Operator`]): numbered placeholders (`<EMAIL_ADDRESS_1>`), masks
+//! (`j***@example.com`), a fixed `<REDACTED>`, keyed hashes (`<EMAIL_ADDRESS:1f3a9c0b2d4e>`) or
+//! deterministic encryption (`<EMAIL_ADDRESS:enc:…>`). A [`Vault`] records placeholders so that a model's
+//! answer can be restored, can be sealed to bytes or a file under a [`Key`] (AES-256-GCM-SIV), and carries
+//! a scope and an optional time to live.
+//!
+//! ```
+//! use rampart_core::{Category, Finding, RedactConfig, Severity, Span};
+//! use rampart_vault::{Anonymizer, Key, Vault};
+//!
+//! let text = "Write to jane@example.com today.";
+//! let finding = Finding {
+//!     scanner: "pii".into(),
+//!     rule: "PII0001".into(),
+//!     name: "email-address".into(),
+//!     entity: Some("EMAIL_ADDRESS".into()),
+//!     category: Category::Pii,
+//!     severity: Severity::Medium,
+//!     score: 0.9,
+//!     span: Span::new(9, 25),
+//!     explanation: "e-mail address".into(),
+//! };
+//! let anonymizer = Anonymizer::new(&RedactConfig::default(), None)?;
+//! let mut vault = Vault::new();
+//! let safe = anonymizer.anonymize(text, &[finding], &mut vault);
+//! assert_eq!(safe, "Write to <EMAIL_ADDRESS_1> today.");
+//! assert_eq!(vault.restore("Sent to <EMAIL_ADDRESS_1>."), "Sent to jane@example.com.");
+//!
+//! let key = Key::generate()?;
+//! let sealed = vault.seal(&key)?;
+//! assert_eq!(Vault::open(&sealed, &key, None)?.restore(&safe), text);
+//! # Ok::<(), rampart_vault::VaultError>(())
+//! ```
+#![deny(missing_docs)]
 
-use rampart_core::{Finding, RedactConfig};
+mod anonymize;
+mod error;
+mod key;
+mod mask;
+mod seal;
+mod token;
+mod vault;
 
-/// Error.
-#[derive(Debug, thiserror::Error)]
-pub enum VaultError {
-    /// Bad key.
-    #[error("bad key: {0}")]
-    Key(String),
-}
-
-/// A secret key for hash and encrypt operators and for sealing vault files.
-pub struct Key([u8; 32]);
-
-/// Placeholder map for restoring originals.
-#[derive(Default)]
-pub struct Vault;
-impl Vault {
-    /// New empty vault.
-    pub fn new() -> Vault { Vault }
-    /// Restores placeholders.
-    pub fn restore(&self, text: &str) -> String { text.to_owned() }
-}
-
-/// Applies operators.
-pub struct Anonymizer;
-impl Anonymizer {
-    /// Builds one.
-    pub fn new(_config: &RedactConfig, _key: Option<Key>) -> Result<Anonymizer, VaultError> { Ok(Anonymizer) }
-    /// Replaces the findings' spans.
-    pub fn anonymize(&self, text: &str, _findings: &[Finding], _vault: &mut Vault) -> String { text.to_owned() }
-}
-impl Key {
-    /// Derives a key from a secret string.
-    pub fn from_secret(_s: &str) -> Result<Key, VaultError> { Ok(Key([0; 32])) }
-}
+pub use anonymize::{Anonymizer, REDACTED};
+pub use error::VaultError;
+pub use key::{Key, MIN_PASSPHRASE_LEN, PASSPHRASE_ITERATIONS};
+pub use seal::{MAGIC, MAX_FILE_LEN, VERSION};
+pub use vault::Vault;
