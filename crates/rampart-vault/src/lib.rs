@@ -7,6 +7,19 @@
 //! answer can be restored, can be sealed to bytes or a file under a [`Key`] (AES-256-GCM-SIV), and carries
 //! a scope and an optional time to live.
 //!
+//! # Keys
+//!
+//! One [`Key`] serves every keyed operation, through independent subkeys
+//! `HMAC-SHA256(key, "rampart-vault/<purpose>/v1")` for the hash operator, the encrypt operator's synthetic
+//! nonce, the encrypt operator's cipher and sealed files. So a hash token reveals nothing usable against the
+//! encrypt tokens or a vault file made with the same key.
+//!
+//! - hash: `HMAC-SHA256(hash subkey, entity || 0x00 || value)`, first 6 bytes as hex;
+//! - encrypt: nonce = first 12 bytes of `HMAC-SHA256(nonce subkey, entity || 0x00 || value)`, then
+//!   AES-256-GCM-SIV with the entity as associated data; the token carries `base64url(nonce || ciphertext)`.
+//!   A token moved to another entity label, altered, or read with another key fails authentication and is
+//!   left as it is by restore.
+//!
 //! ```
 //! use rampart_core::{Category, Finding, RedactConfig, Severity, Span};
 //! use rampart_vault::{Anonymizer, Key, Vault};

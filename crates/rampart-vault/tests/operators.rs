@@ -331,3 +331,11 @@ fn debug_output_leaks_neither_key_nor_values() {
     assert!(!shown.to_lowercase().contains("abab"), "{shown}");
     assert!(!shown.contains("171, 171"), "{shown}");
 }
+
+#[test]
+fn shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Anonymizer>();
+    send_sync::<Vault>();
+    send_sync::<rampart_vault::Key>();
+}
