@@ -6,6 +6,7 @@
 //! (Luhn, mod-97, base58check, JWT structure), and the hot path pushes findings into a caller-owned vector.
 
 pub mod eval;
+pub mod injection;
 pub mod pii;
 mod pipeline;
 mod registry;

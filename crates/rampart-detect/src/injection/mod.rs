@@ -1,0 +1,27 @@
+//! Prompt-injection and jailbreak detection (being written): decoded views, signatures, a shipped
+//! classifier, and their fusion into one calibrated score.
+
+pub mod classifier;
+
+use rampart_core::{BuildError, Finding, Input, RuleMeta, Scanner};
+
+/// Scanner id.
+pub const ID: &str = "injection";
+/// Example options.
+pub const EXAMPLE_CONFIG: &str = "";
+
+struct Stub;
+impl Scanner for Stub {
+    fn id(&self) -> &'static str {
+        ID
+    }
+    fn rules(&self) -> &[RuleMeta] {
+        &[]
+    }
+    fn scan(&self, _input: &Input<'_>, _out: &mut Vec<Finding>) {}
+}
+
+/// Builds the scanner.
+pub fn build(_options: &toml::Table) -> Result<Box<dyn Scanner>, BuildError> {
+    Ok(Box::new(Stub))
+}

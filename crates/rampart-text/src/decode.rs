@@ -1,0 +1,1 @@
+//! Decoders for obfuscated text (being written).
