@@ -211,10 +211,8 @@ impl Aligner {
                 || SYNONYMS
                     .iter()
                     .any(|g| g.contains(&label) && g.contains(&specific));
-            if applies {
-                if let Some(v) = broader.iter().find_map(|n| self.vocab.get(*n)) {
-                    return Resolution::One(v);
-                }
+            if applies && let Some(v) = broader.iter().find_map(|n| self.vocab.get(*n)) {
+                return Resolution::One(v);
             }
         }
         // Narrowing: a generic label fits every corpus type it is the broader form of.
