@@ -1504,13 +1504,21 @@ def build(rng, generators, positives, negatives, total):
     return out
 
 
-def write(path: Path, records) -> dict:
+def write(path: Path, records, check: bool = False) -> dict:
+    """Writes the corpus, or with `check` compares it with the committed file and fails on any difference."""
     counts: dict[str, int] = {}
-    with path.open("w", encoding="utf-8", newline="\n") as f:
-        for rec in records:
-            for s in rec["spans"]:
-                counts[s["type"]] = counts.get(s["type"], 0) + 1
-            f.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
+    lines = []
+    for rec in records:
+        for s in rec["spans"]:
+            counts[s["type"]] = counts.get(s["type"], 0) + 1
+        lines.append(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
+    text = "".join(lines)
+    if check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            raise SystemExit(f"{path} is not what scripts/gen_corpora.py generates: rerun it and commit")
+    else:
+        with path.open("w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
     return counts
 
 
@@ -1531,6 +1539,7 @@ def self_check():
 
 
 def main() -> int:
+    check = "--check" in sys.argv[1:]
     self_check()
     OUT_DIR.mkdir(exist_ok=True)
     rng = random.Random(PII_SEED)
@@ -1540,7 +1549,7 @@ def main() -> int:
     sec = Secrets(rng)
     sec_records = build(rng, secrets_generators(sec, Lookalikes(rng, Pii(rng))), SECRET_TEMPLATES, SECRET_NEGATIVES, N_SECRETS)
     for name, records in (("pii-dev.jsonl", pii_records), ("secrets-dev.jsonl", sec_records)):
-        counts = write(OUT_DIR / name, records)
+        counts = write(OUT_DIR / name, records, check)
         negatives = sum(1 for r in records if not r["spans"])
         print(f"{name}: {len(records)} texts, {negatives} without entities, {sum(counts.values())} spans")
         for etype in sorted(counts):

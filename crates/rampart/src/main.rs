@@ -1,5 +1,6 @@
 //! The `rampart` command: argument parsing and wiring only. Logic lives in the library crates.
 
+mod cmd_eval;
 mod cmd_policy;
 mod cmd_redact;
 mod cmd_rules;
@@ -33,6 +34,8 @@ enum Command {
     Redact(cmd_redact::RedactArgs),
     /// Put the originals back into text that carries placeholders from `rampart redact --vault`.
     Restore(cmd_redact::RestoreArgs),
+    /// Measure precision, recall and F1 of a detector on a labelled JSONL corpus.
+    Eval(cmd_eval::EvalArgs),
     /// List every detection rule with its id, category and taxonomy mapping.
     Rules(cmd_rules::RulesArgs),
     /// Print or check policies.
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd_scan::run(args),
         Command::Redact(args) => cmd_redact::redact(args),
         Command::Restore(args) => cmd_redact::restore(args),
+        Command::Eval(args) => cmd_eval::run(args),
         Command::Rules(args) => cmd_rules::run(args),
         Command::Policy(cmd) => cmd_policy::run(cmd),
     };
