@@ -42,7 +42,9 @@ impl Span {
     /// Costs one pass over `text[..end]`; front ends call it once per finding when rendering.
     pub fn char_range(self, text: &str) -> (usize, usize) {
         let start = text.get(..self.start).map_or(0, |s| s.chars().count());
-        let inner = text.get(self.start..self.end).map_or(0, |s| s.chars().count());
+        let inner = text
+            .get(self.start..self.end)
+            .map_or(0, |s| s.chars().count());
         (start, start + inner)
     }
 }

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::{Category, Direction, Finding, Severity};
 
 /// What to do with an input (or a finding).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Let it through; findings are still reported and audited (`log` is accepted as an alias).
@@ -131,7 +133,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 16 << 20, max_findings: 1000 }
+        Limits {
+            max_bytes: 16 << 20,
+            max_findings: 1000,
+        }
     }
 }
 
@@ -201,7 +206,9 @@ impl Policy {
             if (0.0..=1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(PolicyError::Invalid(format!("`{name}` must lie in 0.0..=1.0, got {v}")))
+                Err(PolicyError::Invalid(format!(
+                    "`{name}` must lie in 0.0..=1.0, got {v}"
+                )))
             }
         };
         unit("threshold", self.threshold)?;
@@ -218,7 +225,9 @@ impl Policy {
             }
         }
         if self.limits.max_bytes == 0 {
-            return Err(PolicyError::Invalid("`limits.max_bytes` must be positive".into()));
+            return Err(PolicyError::Invalid(
+                "`limits.max_bytes` must be positive".into(),
+            ));
         }
         Ok(())
     }
@@ -237,9 +246,11 @@ impl Policy {
 
     /// Whether a scanner is switched on (present and not `enabled = false`).
     pub fn scanner_enabled(&self, id: &str) -> bool {
-        self.scanners
-            .get(id)
-            .is_some_and(|t| t.get("enabled").and_then(toml::Value::as_bool).unwrap_or(true))
+        self.scanners.get(id).is_some_and(|t| {
+            t.get("enabled")
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(true)
+        })
     }
 }
 

@@ -29,7 +29,11 @@ fn scanners(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("detect/{}", spec.id));
         for (name, text) in [("chat-1k", CHAT), ("doc-1m", doc.as_str())] {
             let views = rampart_text::views(text);
-            let input = Input { text, views: &views, direction: Direction::Input };
+            let input = Input {
+                text,
+                views: &views,
+                direction: Direction::Input,
+            };
             group.throughput(Throughput::Bytes(text.len() as u64));
             group.bench_function(name, |b| {
                 let mut out = Vec::new();
@@ -50,7 +54,9 @@ fn pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("pipeline/default-policy");
     for (name, text) in [("chat-1k", CHAT), ("doc-1m", doc.as_str())] {
         group.throughput(Throughput::Bytes(text.len() as u64));
-        group.bench_function(name, |b| b.iter(|| black_box(pipeline.scan(black_box(text), Direction::Input))));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(pipeline.scan(black_box(text), Direction::Input)))
+        });
     }
     group.finish();
 }

@@ -20,6 +20,7 @@
 //!   views of a text may report the same thing twice.
 
 mod align;
+pub mod binary;
 mod corpus;
 
 use std::collections::{BTreeMap, BTreeSet};

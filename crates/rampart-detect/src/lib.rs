@@ -14,5 +14,5 @@ pub mod secrets;
 pub mod unicode;
 pub mod util;
 
-pub use pipeline::{Pipeline, Report, default_policy, DEFAULT_POLICY_TOML};
+pub use pipeline::{DEFAULT_POLICY_TOML, Pipeline, Report, default_policy};
 pub use registry::{SCANNERS, ScannerSpec, all_rules};

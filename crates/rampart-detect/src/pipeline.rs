@@ -46,7 +46,10 @@ impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
             .field("policy", &self.policy.name)
-            .field("scanners", &self.scanners.iter().map(|s| s.id()).collect::<Vec<_>>())
+            .field(
+                "scanners",
+                &self.scanners.iter().map(|s| s.id()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -70,8 +73,12 @@ impl Pipeline {
                 scanners.push((spec.build)(&options)?);
             }
         }
-        let allow_patterns = regex::RegexSet::new(policy.allow.patterns.iter().map(|p| format!("^(?:{p})$")))
-            .map_err(|e| BuildError::Config { scanner: "policy".into(), message: format!("allow.patterns: {e}") })?;
+        let allow_patterns =
+            regex::RegexSet::new(policy.allow.patterns.iter().map(|p| format!("^(?:{p})$")))
+                .map_err(|e| BuildError::Config {
+                    scanner: "policy".into(),
+                    message: format!("allow.patterns: {e}"),
+                })?;
         let key = match &policy.redact.key_env {
             Some(var) => match std::env::var(var) {
                 Ok(v) => Some(Key::from_secret(&v).map_err(|e| BuildError::Config {
@@ -87,8 +94,10 @@ impl Pipeline {
             },
             None => None,
         };
-        let anonymizer = Anonymizer::new(&policy.redact, key)
-            .map_err(|e| BuildError::Config { scanner: "policy".into(), message: format!("redact: {e}") })?;
+        let anonymizer = Anonymizer::new(&policy.redact, key).map_err(|e| BuildError::Config {
+            scanner: "policy".into(),
+            message: format!("redact: {e}"),
+        })?;
         Ok(Pipeline {
             allow_values: policy.allow.values.iter().cloned().collect(),
             allow_patterns,
@@ -116,14 +125,20 @@ impl Pipeline {
     /// The hold-back window a streaming front end needs: the longest span any scanner can match, or `None`
     /// when some scanner needs the whole text.
     pub fn max_span(&self) -> Option<usize> {
-        self.scanners.iter().try_fold(0usize, |acc, s| s.max_span().map(|m| acc.max(m)))
+        self.scanners
+            .iter()
+            .try_fold(0usize, |acc, s| s.max_span().map(|m| acc.max(m)))
     }
 
     /// Runs every scanner and filters the findings through the policy's allow-lists and thresholds, sorted by
     /// span. This is the part of [`Pipeline::scan`] that does not decide anything.
     pub fn findings(&self, text: &str, direction: Direction) -> (Vec<Finding>, usize) {
         let views = rampart_text::views(text);
-        let input = Input { text, views: &views, direction };
+        let input = Input {
+            text,
+            views: &views,
+            direction,
+        };
         let mut findings = Vec::new();
         for scanner in &self.scanners {
             scanner.scan(&input, &mut findings);
@@ -161,7 +176,10 @@ impl Pipeline {
     /// Scans `text` and decides; placeholders for redacted values are recorded in `vault`.
     pub fn scan_with_vault(&self, text: &str, direction: Direction, vault: &mut Vault) -> Report {
         let (findings, dropped) = self.findings(text, direction);
-        let actions: Vec<Action> = findings.iter().map(|f| self.policy.action_for(f, direction)).collect();
+        let actions: Vec<Action> = findings
+            .iter()
+            .map(|f| self.policy.action_for(f, direction))
+            .collect();
         let action = actions.iter().copied().max().unwrap_or(Action::Allow);
         let risk = findings
             .iter()
@@ -177,7 +195,16 @@ impl Pipeline {
                 .collect();
             self.anonymizer.anonymize(text, &redact, vault)
         });
-        Report { verdict: Verdict { action, risk, findings, sanitized }, actions, dropped }
+        Report {
+            verdict: Verdict {
+                action,
+                risk,
+                findings,
+                sanitized,
+            },
+            actions,
+            dropped,
+        }
     }
 
     /// Findings at or above the policy threshold, whatever their action: what `rampart redact` replaces.
@@ -208,6 +235,8 @@ mod tests {
     #[test]
     fn unknown_scanner_is_an_error() {
         let policy = Policy::from_toml("[scanners.nope]").unwrap();
-        assert!(matches!(Pipeline::from_policy(policy), Err(BuildError::UnknownScanner(s)) if s == "nope"));
+        assert!(
+            matches!(Pipeline::from_policy(policy), Err(BuildError::UnknownScanner(s)) if s == "nope")
+        );
     }
 }

@@ -19,7 +19,11 @@ pub static SCANNERS: &[ScannerSpec] = &[
         build: crate::secrets::build,
         example_config: crate::secrets::EXAMPLE_CONFIG,
     },
-    ScannerSpec { id: crate::pii::ID, build: crate::pii::build, example_config: crate::pii::EXAMPLE_CONFIG },
+    ScannerSpec {
+        id: crate::pii::ID,
+        build: crate::pii::build,
+        example_config: crate::pii::EXAMPLE_CONFIG,
+    },
     ScannerSpec {
         id: crate::unicode::ID,
         build: crate::unicode::build,
@@ -56,7 +60,9 @@ mod tests {
         for r in &rules {
             assert!(seen.insert(r.id.clone()), "duplicate rule id {}", r.id);
             assert!(
-                r.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                r.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "rule name {} is not kebab-case",
                 r.name
             );

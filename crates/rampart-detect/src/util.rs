@@ -3,7 +3,12 @@
 use rampart_core::BuildError;
 
 /// Reads an optional boolean option.
-pub fn opt_bool(scanner: &str, t: &toml::Table, key: &str, default: bool) -> Result<bool, BuildError> {
+pub fn opt_bool(
+    scanner: &str,
+    t: &toml::Table,
+    key: &str,
+    default: bool,
+) -> Result<bool, BuildError> {
     match t.get(key) {
         None => Ok(default),
         Some(v) => v.as_bool().ok_or_else(|| BuildError::Config {
@@ -14,7 +19,12 @@ pub fn opt_bool(scanner: &str, t: &toml::Table, key: &str, default: bool) -> Res
 }
 
 /// Reads an optional float option in `0.0..=1.0`.
-pub fn opt_unit(scanner: &str, t: &toml::Table, key: &str, default: f32) -> Result<f32, BuildError> {
+pub fn opt_unit(
+    scanner: &str,
+    t: &toml::Table,
+    key: &str,
+    default: f32,
+) -> Result<f32, BuildError> {
     match t.get(key) {
         None => Ok(default),
         Some(v) => v
@@ -36,10 +46,12 @@ pub fn opt_strings(scanner: &str, t: &toml::Table, key: &str) -> Result<Vec<Stri
         Some(toml::Value::Array(items)) => items
             .iter()
             .map(|v| {
-                v.as_str().map(str::to_owned).ok_or_else(|| BuildError::Config {
-                    scanner: scanner.into(),
-                    message: format!("`{key}` must be a list of strings"),
-                })
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| BuildError::Config {
+                        scanner: scanner.into(),
+                        message: format!("`{key}` must be a list of strings"),
+                    })
             })
             .collect(),
         Some(_) => Err(BuildError::Config {
@@ -55,7 +67,10 @@ pub fn check_keys(scanner: &str, t: &toml::Table, known: &[&str]) -> Result<(), 
         if key != "enabled" && !known.contains(&key.as_str()) {
             return Err(BuildError::Config {
                 scanner: scanner.into(),
-                message: format!("unknown option `{key}` (known: enabled, {})", known.join(", ")),
+                message: format!(
+                    "unknown option `{key}` (known: enabled, {})",
+                    known.join(", ")
+                ),
             });
         }
     }

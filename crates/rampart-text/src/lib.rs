@@ -1,4 +1,6 @@
 //! Text views (placeholder).
 use rampart_core::Views;
 /// Computes the views of `text`.
-pub fn views(_text: &str) -> Views { Views::default() }
+pub fn views(_text: &str) -> Views {
+    Views::default()
+}

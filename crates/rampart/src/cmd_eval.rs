@@ -56,9 +56,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         pipeline.scanners().iter().any(|s| s.id() == scanner),
         "the policy does not enable the `{scanner}` scanner"
     );
-    let corpus = Corpus::load(&args.corpus).with_context(|| format!("{}", args.corpus.display()))?;
+    let corpus =
+        Corpus::load(&args.corpus).with_context(|| format!("{}", args.corpus.display()))?;
     let threshold = pipeline.policy().threshold;
-    let options = EvalOptions { types: args.types.clone(), max_examples: if args.verbose { 30 } else { 0 } };
+    let options = EvalOptions {
+        types: args.types.clone(),
+        max_examples: if args.verbose { 30 } else { 0 },
+    };
     let report = evaluate(&corpus, &options, |text| {
         let (mut findings, _) = pipeline.findings(text, Direction::Input);
         findings.retain(|f| f.scanner == scanner && f.score >= threshold);

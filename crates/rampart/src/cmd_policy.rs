@@ -21,7 +21,9 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         PolicyCommand::Init => {
             print!("{}", rampart_detect::DEFAULT_POLICY_TOML);
-            println!("\n# Every scanner option, with its default. Copy what you need into [scanners.ID].");
+            println!(
+                "\n# Every scanner option, with its default. Copy what you need into [scanners.ID]."
+            );
             for spec in rampart_detect::SCANNERS {
                 println!("#\n# [scanners.{}]", spec.id);
                 for line in spec.example_config.lines().filter(|l| !l.trim().is_empty()) {
@@ -31,7 +33,8 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         PolicyCommand::Check { path } => {
-            let pipeline = crate::load_pipeline(Some(&path)).with_context(|| format!("{}", path.display()))?;
+            let pipeline =
+                crate::load_pipeline(Some(&path)).with_context(|| format!("{}", path.display()))?;
             let ids: Vec<&str> = pipeline.scanners().iter().map(|s| s.id()).collect();
             let rules: usize = pipeline.scanners().iter().map(|s| s.rules().len()).sum();
             println!(

@@ -68,7 +68,9 @@ fn vault_key(vault: &Path, key_env: &str, create: bool) -> anyhow::Result<Key> {
     }
     let path = key_file(vault);
     match std::fs::read_to_string(&path) {
-        Ok(hex) => Key::from_secret(hex.trim()).with_context(|| format!("key file {}", path.display())),
+        Ok(hex) => {
+            Key::from_secret(hex.trim()).with_context(|| format!("key file {}", path.display()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
             let key = Key::generate().context("generating a vault key")?;
             write_private(&path, format!("{}\n", key.to_hex()).as_bytes())
@@ -79,7 +81,10 @@ fn vault_key(vault: &Path, key_env: &str, create: bool) -> anyhow::Result<Key> {
             );
             Ok(key)
         }
-        Err(e) => bail!("no vault key: set ${key_env} or provide {} ({e})", path.display()),
+        Err(e) => bail!(
+            "no vault key: set ${key_env} or provide {} ({e})",
+            path.display()
+        ),
     }
 }
 
@@ -103,89 +108,116 @@ pub fn redact(args: RedactArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let src = source(args.path.as_ref());
-    let overlap = pipeline.max_span().map_or(64 << 10, |m| m + 64).min(CHUNK_BYTES / 2);
+    let overlap = pipeline
+        .max_span()
+        .map_or(64 << 10, |m| m + 64)
+        .min(CHUNK_BYTES / 2);
     let mut vault = Vault::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut io_err = None;
     let mut count = 0usize;
-    let stats = input::read_chunks(src.open().with_context(|| src.display())?, CHUNK_BYTES, |chunk| {
-        let text = chunk.text;
-        let findings = pipeline.redaction_targets(text, direction);
-        // Commit everything except the overlap tail, extended past any finding that straddles it.
-        let mut commit = if chunk.is_last { text.len() } else { floor(text, text.len().saturating_sub(overlap)) };
-        for f in &findings {
-            if f.span.start < commit {
-                commit = commit.max(f.span.end);
+    let stats = input::read_chunks(
+        src.open().with_context(|| src.display())?,
+        CHUNK_BYTES,
+        |chunk| {
+            let text = chunk.text;
+            let findings = pipeline.redaction_targets(text, direction);
+            // Commit everything except the overlap tail, extended past any finding that straddles it.
+            let mut commit = if chunk.is_last {
+                text.len()
+            } else {
+                floor(text, text.len().saturating_sub(overlap))
+            };
+            for f in &findings {
+                if f.span.start < commit {
+                    commit = commit.max(f.span.end);
+                }
             }
-        }
-        let commit = floor(text, commit);
-        let part: Vec<_> = findings.into_iter().filter(|f| f.span.end <= commit).collect();
-        let redacted = pipeline.anonymize(&text[..commit], &part, &mut vault);
-        if args.report {
-            for f in &part {
-                eprintln!(
-                    "rampart: redacted {} {} ({}) at bytes {}..{}",
-                    f.rule,
-                    f.name,
-                    f.entity.as_deref().unwrap_or("-"),
-                    chunk.offset + f.span.start as u64,
-                    chunk.offset + f.span.end as u64
-                );
+            let commit = floor(text, commit);
+            let part: Vec<_> = findings
+                .into_iter()
+                .filter(|f| f.span.end <= commit)
+                .collect();
+            let redacted = pipeline.anonymize(&text[..commit], &part, &mut vault);
+            if args.report {
+                for f in &part {
+                    eprintln!(
+                        "rampart: redacted {} {} ({}) at bytes {}..{}",
+                        f.rule,
+                        f.name,
+                        f.entity.as_deref().unwrap_or("-"),
+                        chunk.offset + f.span.start as u64,
+                        chunk.offset + f.span.end as u64
+                    );
+                }
             }
-        }
-        count += part.len();
-        if let Err(e) = out.write_all(redacted.as_bytes())
-            && io_err.is_none()
-        {
-            io_err = Some(e);
-        }
-        commit.max(1.min(text.len()))
-    })?;
+            count += part.len();
+            if let Err(e) = out.write_all(redacted.as_bytes())
+                && io_err.is_none()
+            {
+                io_err = Some(e);
+            }
+            commit.max(1.min(text.len()))
+        },
+    )?;
     if let Some(e) = io_err {
         return Err(e.into());
     }
     out.flush()?;
     if stats.binary {
-        bail!("{}: binary input (NUL byte in the first 8 KiB); nothing redacted", src.display());
+        bail!(
+            "{}: binary input (NUL byte in the first 8 KiB); nothing redacted",
+            src.display()
+        );
     }
     if let (Some(path), Some(key)) = (&args.vault, &key) {
-        vault.save(path, key).with_context(|| format!("writing vault {}", path.display()))?;
-        eprintln!("rampart: {count} value(s) redacted; vault written to {}", path.display());
+        vault
+            .save(path, key)
+            .with_context(|| format!("writing vault {}", path.display()))?;
+        eprintln!(
+            "rampart: {count} value(s) redacted; vault written to {}",
+            path.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let key = vault_key(&args.vault, &args.key_env, false)?;
-    let vault = Vault::load(&args.vault, &key, None).with_context(|| format!("opening vault {}", args.vault.display()))?;
+    let vault = Vault::load(&args.vault, &key, None)
+        .with_context(|| format!("opening vault {}", args.vault.display()))?;
     let src = source(args.path.as_ref());
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut io_err = None;
     let hold = vault.max_placeholder_len();
-    input::read_chunks(src.open().with_context(|| src.display())?, CHUNK_BYTES, |chunk| {
-        let text = chunk.text;
-        // Keep back a trailing '<' that may start a placeholder completed by the next chunk.
-        let mut commit = text.len();
-        if !chunk.is_last
-            && let Some(lt) = text[text.len().saturating_sub(hold)..].rfind('<')
-        {
-            let at = text.len().saturating_sub(hold) + lt;
-            if !text[at..].contains('>') {
-                commit = floor(text, at);
+    input::read_chunks(
+        src.open().with_context(|| src.display())?,
+        CHUNK_BYTES,
+        |chunk| {
+            let text = chunk.text;
+            // Keep back a trailing '<' that may start a placeholder completed by the next chunk.
+            let mut commit = text.len();
+            if !chunk.is_last
+                && let Some(lt) = text[text.len().saturating_sub(hold)..].rfind('<')
+            {
+                let at = text.len().saturating_sub(hold) + lt;
+                if !text[at..].contains('>') {
+                    commit = floor(text, at);
+                }
             }
-        }
-        if commit == 0 {
-            commit = text.len();
-        }
-        if let Err(e) = out.write_all(vault.restore(&text[..commit]).as_bytes())
-            && io_err.is_none()
-        {
-            io_err = Some(e);
-        }
-        commit
-    })?;
+            if commit == 0 {
+                commit = text.len();
+            }
+            if let Err(e) = out.write_all(vault.restore(&text[..commit]).as_bytes())
+                && io_err.is_none()
+            {
+                io_err = Some(e);
+            }
+            commit
+        },
+    )?;
     if let Some(e) = io_err {
         return Err(e.into());
     }

@@ -57,7 +57,10 @@ pub fn run(args: RulesArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "{} rules", rules.len())?;
         }
         RulesFormat::Markdown => {
-            writeln!(out, "| id | name | entity | category | severity | OWASP LLM 2025 | ATLAS | description |")?;
+            writeln!(
+                out,
+                "| id | name | entity | category | severity | OWASP LLM 2025 | ATLAS | description |"
+            )?;
             writeln!(out, "|---|---|---|---|---|---|---|---|")?;
             for r in &rules {
                 writeln!(

@@ -147,9 +147,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Scans one source chunk by chunk and assembles its report.
-pub fn scan_source(pipeline: &Pipeline, source: &Source, direction: Direction) -> std::io::Result<FileReport> {
+pub fn scan_source(
+    pipeline: &Pipeline,
+    source: &Source,
+    direction: Direction,
+) -> std::io::Result<FileReport> {
     let reader = source.open()?;
-    let overlap = pipeline.max_span().map_or(DEFAULT_OVERLAP, |m| (m + 64).min(CHUNK_BYTES / 2));
+    let overlap = pipeline
+        .max_span()
+        .map_or(DEFAULT_OVERLAP, |m| (m + 64).min(CHUNK_BYTES / 2));
     let max_findings = pipeline.policy().limits.max_findings;
     let mut findings: Vec<FindingOut> = Vec::new();
     let mut action = Action::Allow;
@@ -191,7 +197,9 @@ pub fn scan_source(pipeline: &Pipeline, source: &Source, direction: Direction) -
             *chars += seg.chars().count() as u64;
             *pos = f.span.start;
             let line_start = text[..f.span.start].rfind('\n').map_or(0, |i| i + 1);
-            let line_end = text[f.span.end..].find('\n').map_or(text.len(), |i| f.span.end + i);
+            let line_end = text[f.span.end..]
+                .find('\n')
+                .map_or(text.len(), |i| f.span.end + i);
             let line_text = &text[line_start..line_end];
             let col = text[line_start..f.span.start].chars().count();
             let match_chars = f.matched(text).chars().count();
@@ -241,7 +249,9 @@ pub fn scan_source(pipeline: &Pipeline, source: &Source, direction: Direction) -
         ));
     }
     if dropped > 0 {
-        notes.push(format!("{dropped} more finding(s) dropped: limits.max_findings = {max_findings}"));
+        notes.push(format!(
+            "{dropped} more finding(s) dropped: limits.max_findings = {max_findings}"
+        ));
     }
     Ok(FileReport {
         path: source.display(),
@@ -276,6 +286,12 @@ pub fn mask_same_len(s: &str) -> String {
     let keep = if n > 12 { 3 } else { 0 };
     s.chars()
         .enumerate()
-        .map(|(i, c)| if i < keep || i + keep >= n || c.is_whitespace() { c } else { '*' })
+        .map(|(i, c)| {
+            if i < keep || i + keep >= n || c.is_whitespace() {
+                c
+            } else {
+                '*'
+            }
+        })
         .collect()
 }

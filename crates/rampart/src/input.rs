@@ -53,7 +53,11 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Source>, Vec<(PathBuf, io::Error)>) {
 }
 
 fn walk(path: &Path, out: &mut Vec<Source>, errors: &mut Vec<(PathBuf, io::Error)>, top: bool) {
-    let meta = if top { std::fs::metadata(path) } else { std::fs::symlink_metadata(path) };
+    let meta = if top {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    };
     match meta {
         Err(e) => errors.push((path.to_owned(), e)),
         Ok(m) if m.is_dir() => {
@@ -63,7 +67,8 @@ fn walk(path: &Path, out: &mut Vec<Source>, errors: &mut Vec<(PathBuf, io::Error
             match std::fs::read_dir(path) {
                 Err(e) => errors.push((path.to_owned(), e)),
                 Ok(entries) => {
-                    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                    let mut children: Vec<PathBuf> =
+                        entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
                     children.sort();
                     for child in children {
                         walk(&child, out, errors, false);
@@ -141,7 +146,12 @@ pub fn read_chunks(
         let valid = repair_utf8(&mut buf, offset, eof, &mut stats);
         let text = std::str::from_utf8(&buf[..valid]).unwrap_or_default();
         let is_last = eof && valid == buf.len();
-        let used = f(Chunk { text, offset, is_last }).min(valid);
+        let used = f(Chunk {
+            text,
+            offset,
+            is_last,
+        })
+        .min(valid);
         if is_last {
             return Ok(stats);
         }
@@ -200,7 +210,11 @@ mod tests {
     fn collect(input: &[u8], chunk: usize, keep: usize) -> (String, ReadStats) {
         let mut seen = String::new();
         let stats = read_chunks(input, chunk, |c| {
-            let used = if c.is_last { c.text.len() } else { c.text.len().saturating_sub(keep) };
+            let used = if c.is_last {
+                c.text.len()
+            } else {
+                c.text.len().saturating_sub(keep)
+            };
             let mut used = used;
             while !c.text.is_char_boundary(used) {
                 used -= 1;

@@ -81,7 +81,8 @@ impl From<DirectionArg> for Direction {
 pub fn load_pipeline(path: Option<&PathBuf>) -> anyhow::Result<Pipeline> {
     let policy = match path {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading policy {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading policy {}", p.display()))?;
             Policy::from_toml(&text).with_context(|| format!("policy {}", p.display()))?
         }
         None => rampart_detect::default_policy(),

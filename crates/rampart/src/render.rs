@@ -34,7 +34,11 @@ impl Summary {
 /// 3 | export AWS_KEY=AKI**************PLE
 ///   |                ^^^^^^^^^^^^^^^^^^^^ AWS access key id (AKIA prefix)
 /// ```
-pub fn text_report(out: &mut impl Write, r: &FileReport, show_secrets: bool) -> std::io::Result<()> {
+pub fn text_report(
+    out: &mut impl Write,
+    r: &FileReport,
+    show_secrets: bool,
+) -> std::io::Result<()> {
     for note in &r.notes {
         writeln!(out, "{}: note: {note}", r.path)?;
     }
@@ -47,13 +51,17 @@ pub fn text_report(out: &mut impl Write, r: &FileReport, show_secrets: bool) -> 
             f.column,
             f.rule,
             f.name,
-            f.entity.as_deref().map(|e| format!("{e}, ")).unwrap_or_default(),
+            f.entity
+                .as_deref()
+                .map(|e| format!("{e}, "))
+                .unwrap_or_default(),
             f.class,
             f.severity,
             f.score,
             f.action.name()
         )?;
-        let (line, start, end) = display_line(&f.line_text, f.line_span, show_secrets || !masks(f.class));
+        let (line, start, end) =
+            display_line(&f.line_text, f.line_span, show_secrets || !masks(f.class));
         let num = f.line.to_string();
         let pad = " ".repeat(num.len());
         writeln!(out, "{pad} |")?;
@@ -80,11 +88,20 @@ fn masks(class: &str) -> bool {
 fn display_line(line: &str, span: (usize, usize), clear: bool) -> (String, usize, usize) {
     const WIDTH: usize = 160;
     let chars: Vec<char> = line.chars().collect();
-    let (s, e) = (span.0.min(chars.len()), span.1.min(chars.len()).max(span.0.min(chars.len())));
+    let (s, e) = (
+        span.0.min(chars.len()),
+        span.1.min(chars.len()).max(span.0.min(chars.len())),
+    );
     let from = s.saturating_sub(40);
     let to = (e + 40).min(chars.len()).max(from);
     let to = to.min(from + WIDTH.max(e - from));
-    let visible = |c: char| if c.is_control() || is_invisible(c) { '·' } else { c };
+    let visible = |c: char| {
+        if c.is_control() || is_invisible(c) {
+            '·'
+        } else {
+            c
+        }
+    };
     let mut outl = String::new();
     let mut offset = 0;
     if from > 0 {
@@ -93,7 +110,11 @@ fn display_line(line: &str, span: (usize, usize), clear: bool) -> (String, usize
     }
     outl.extend(chars[from..s].iter().map(|&c| visible(c)));
     let matched: String = chars[s..e].iter().map(|&c| visible(c)).collect();
-    outl.push_str(&if clear { matched } else { mask_same_len(&matched) });
+    outl.push_str(&if clear {
+        matched
+    } else {
+        mask_same_len(&matched)
+    });
     outl.extend(chars[e..to].iter().map(|&c| visible(c)));
     if to < chars.len() {
         outl.push('…');
@@ -112,7 +133,11 @@ pub fn text_summary(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         out,
         "{} input(s) scanned{}, {} finding(s); verdicts: {} allow, {} redact, {} block",
         s.inputs,
-        if s.skipped > 0 { format!(" ({} binary skipped)", s.skipped) } else { String::new() },
+        if s.skipped > 0 {
+            format!(" ({} binary skipped)", s.skipped)
+        } else {
+            String::new()
+        },
         s.findings,
         s.by_action[Action::Allow as usize],
         s.by_action[Action::Redact as usize],
@@ -130,9 +155,16 @@ fn level(sev: rampart_core::Severity) -> sarif::ResultLevel {
 }
 
 /// One SARIF 2.1.0 log with every rule of the pipeline's scanners and every finding as a result.
-pub fn sarif(out: &mut impl Write, pipeline: &Pipeline, reports: &[FileReport]) -> anyhow::Result<()> {
-    let metas: Vec<rampart_core::RuleMeta> =
-        pipeline.scanners().iter().flat_map(|s| s.rules().iter().cloned()).collect();
+pub fn sarif(
+    out: &mut impl Write,
+    pipeline: &Pipeline,
+    reports: &[FileReport],
+) -> anyhow::Result<()> {
+    let metas: Vec<rampart_core::RuleMeta> = pipeline
+        .scanners()
+        .iter()
+        .flat_map(|s| s.rules().iter().cloned())
+        .collect();
     let rules: Vec<sarif::ReportingDescriptor> = metas
         .iter()
         .map(|m| {
@@ -140,11 +172,18 @@ pub fn sarif(out: &mut impl Write, pipeline: &Pipeline, reports: &[FileReport]) 
             props.insert("category".to_owned(), serde_json::json!(m.category.owasp()));
             props.insert("atlas".to_owned(), serde_json::json!(m.category.atlas()));
             props.insert("nist".to_owned(), serde_json::json!(m.category.nist()));
-            props.insert("security-severity".to_owned(), serde_json::json!(security_severity(m.severity)));
+            props.insert(
+                "security-severity".to_owned(),
+                serde_json::json!(security_severity(m.severity)),
+            );
             sarif::ReportingDescriptor::builder()
                 .id(m.id.to_string())
                 .name(m.name.to_string())
-                .short_description(sarif::MultiformatMessageString::builder().text(m.description.to_string()).build())
+                .short_description(
+                    sarif::MultiformatMessageString::builder()
+                        .text(m.description.to_string())
+                        .build(),
+                )
                 .properties(
                     sarif::PropertyBag::builder()
                         .tags(vec!["security".to_owned(), m.category.name().to_owned()])
@@ -165,12 +204,18 @@ pub fn sarif(out: &mut impl Write, pipeline: &Pipeline, reports: &[FileReport]) 
                 .byte_length((f.end - f.start) as i64)
                 .char_offset(f.char_start as i64)
                 .char_length((f.char_end - f.char_start) as i64)
-                .snippet(sarif::ArtifactContent::builder().text(f.excerpt.clone()).build())
+                .snippet(
+                    sarif::ArtifactContent::builder()
+                        .text(f.excerpt.clone())
+                        .build(),
+                )
                 .build();
             let location = sarif::Location::builder()
                 .physical_location(
                     sarif::PhysicalLocation::builder()
-                        .artifact_location(sarif::ArtifactLocation::builder().uri(uri(&r.path)).build())
+                        .artifact_location(
+                            sarif::ArtifactLocation::builder().uri(uri(&r.path)).build(),
+                        )
                         .region(region)
                         .build(),
                 )
@@ -183,9 +228,17 @@ pub fn sarif(out: &mut impl Write, pipeline: &Pipeline, reports: &[FileReport]) 
             let mut result = sarif::Result::builder()
                 .rule_id(f.rule.clone())
                 .level(level(f.severity))
-                .message(sarif::Message::builder().text(f.explanation.clone()).build())
+                .message(
+                    sarif::Message::builder()
+                        .text(f.explanation.clone())
+                        .build(),
+                )
                 .locations(vec![location])
-                .properties(sarif::PropertyBag::builder().additional_properties(props).build())
+                .properties(
+                    sarif::PropertyBag::builder()
+                        .additional_properties(props)
+                        .build(),
+                )
                 .build();
             if let Some(i) = metas.iter().position(|m| m.id == f.rule.as_str()) {
                 result.rule_index = Some(i as i64);
@@ -226,5 +279,9 @@ fn security_severity(sev: rampart_core::Severity) -> &'static str {
 }
 
 fn uri(path: &str) -> String {
-    if path == "-" { "stdin".to_owned() } else { path.replace('\\', "/") }
+    if path == "-" {
+        "stdin".to_owned()
+    } else {
+        path.replace('\\', "/")
+    }
 }

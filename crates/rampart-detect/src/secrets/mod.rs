@@ -9,10 +9,16 @@ pub const EXAMPLE_CONFIG: &str = "";
 
 struct Stub;
 impl Scanner for Stub {
-    fn id(&self) -> &'static str { ID }
-    fn rules(&self) -> &[RuleMeta] { &[] }
+    fn id(&self) -> &'static str {
+        ID
+    }
+    fn rules(&self) -> &[RuleMeta] {
+        &[]
+    }
     fn scan(&self, _input: &Input<'_>, _out: &mut Vec<Finding>) {}
 }
 
 /// Builds the scanner.
-pub fn build(_options: &toml::Table) -> Result<Box<dyn Scanner>, BuildError> { Ok(Box::new(Stub)) }
+pub fn build(_options: &toml::Table) -> Result<Box<dyn Scanner>, BuildError> {
+    Ok(Box::new(Stub))
+}
