@@ -74,6 +74,12 @@ pub trait Scanner: Send + Sync {
     /// Appends findings for `input` to `out`. Spans must index `input.text`, on char boundaries.
     fn scan(&self, input: &Input<'_>, out: &mut Vec<Finding>);
 
+    /// Whether this scanner reads `input.views.decoded`. Decoding (base64, hex, rot13, ...) is only done when
+    /// some scanner of the pipeline asks for it, so pipelines without one pay nothing. Default: `false`.
+    fn needs_decoded_views(&self) -> bool {
+        false
+    }
+
     /// Longest span any rule can match, in bytes, if bounded. Streaming front ends hold back that many bytes
     /// so that a match split across chunks is still seen whole. The default, `None`, means the scanner needs
     /// the whole text.
