@@ -151,7 +151,7 @@ pub struct ConfusableWords<'t> {
 ///
 /// Words are runs of letters, digits and combining marks; invisible characters inside a word do not end it
 /// (so "p\u{200B}аypal" is one word), punctuation and spaces do. A word is reported when it has at least
-/// three letters from at most four scripts and either
+/// three letters from at most four scripts, some of them ASCII, and either
 /// * it has Latin letters and every other letter has an ASCII twin (`base` is Latin), or
 /// * one script has strictly the most letters and every other letter is an ASCII letter with a twin in it
 ///   ("Москвa" with a Latin `a`).
@@ -162,14 +162,33 @@ pub fn confusable_words(text: &str) -> ConfusableWords<'_> {
     ConfusableWords { text, pos: 0 }
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
-        || unicode_normalization::char::is_combining_mark(c)
-        || classify(c).is_some()
+fn is_visible_word_char(c: char) -> bool {
+    is_letter(c) || c.is_numeric() || unicode_normalization::char::is_combining_mark(c)
 }
 
-fn is_visible_word_char(c: char) -> bool {
-    c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
+/// `char::is_alphabetic`, answered from ranges for the letters of the most common alphabets (Latin, Greek,
+/// Cyrillic, Hebrew, Arabic, kana, CJK, Hangul) before falling back to the Unicode tables.
+fn is_letter(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x61..=0x7A
+            | 0x41..=0x5A
+            | 0xC0..=0xD6
+            | 0xD8..=0xF6
+            | 0xF8..=0x24F
+            | 0x388..=0x38A
+            | 0x38C
+            | 0x38E..=0x3A1
+            | 0x3A3..=0x3CE
+            | 0x400..=0x481
+            | 0x48A..=0x52F
+            | 0x5D0..=0x5EA
+            | 0x620..=0x64A
+            | 0x3041..=0x3096
+            | 0x30A1..=0x30FA
+            | 0x4E00..=0x9FFF
+            | 0xAC00..=0xD7A3
+    ) || c.is_alphabetic()
 }
 
 impl Iterator for ConfusableWords<'_> {
@@ -177,37 +196,90 @@ impl Iterator for ConfusableWords<'_> {
 
     fn next(&mut self) -> Option<ConfusableWord> {
         let text = self.text;
-        while self.pos < text.len() {
-            let rest = text.get(self.pos..)?;
-            let Some(start_rel) = rest.find(is_visible_word_char) else {
-                self.pos = text.len();
-                return None;
+        let bytes = text.as_bytes();
+        let len = bytes.len();
+        let char_at = |i: usize| text.get(i..).and_then(|t| t.chars().next());
+        let mut i = self.pos;
+        while i < len {
+            // A look-alike word has a non-ASCII letter: jump to the next non-ASCII character, then back to
+            // the start of the ASCII letters before it. Pure ASCII stretches cost a vectorised scan.
+            let Some(off) = bytes.get(i..).and_then(first_non_ascii) else {
+                break;
             };
-            let start = self.pos + start_rel;
-            let tail = text.get(start..)?;
-            let len = tail.find(|c: char| !is_word_char(c)).unwrap_or(tail.len());
-            let word_end = start + len;
-            self.pos = word_end;
-            // Trailing invisibles belong to the run after the word, not to the word.
-            let word = tail
-                .get(..len)?
-                .trim_end_matches(|c: char| !is_visible_word_char(c));
-            if word.is_ascii() {
+            let p = i + off;
+            let Some(c) = char_at(p) else { break };
+            let mut start = p;
+            while start > i && bytes.get(start - 1).is_some_and(u8::is_ascii_alphanumeric) {
+                start -= 1;
+            }
+            if !(is_visible_word_char(c) || (start < p && classify(c).is_some())) {
+                i = p + c.len_utf8();
                 continue;
             }
-            if let Some(found) = analyse(word, start) {
+            i = start;
+            let start = i;
+            let mut visible_end = i;
+            // A spoof imitates ASCII, so it has ASCII letters and non-ASCII ones; other words need no script
+            // lookups at all.
+            let mut ascii_letter = false;
+            let mut other_letter = false;
+            while let Some(&b) = bytes.get(i) {
+                if b.is_ascii() {
+                    if !b.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    ascii_letter |= b.is_ascii_alphabetic();
+                    i += 1;
+                    visible_end = i;
+                    continue;
+                }
+                let Some(c) = char_at(i) else { break };
+                let alphabetic = is_letter(c);
+                if alphabetic || is_visible_word_char(c) {
+                    other_letter |= alphabetic;
+                    i += c.len_utf8();
+                    visible_end = i;
+                } else if classify(c).is_some() {
+                    // Invisible characters inside a word do not end it; trailing ones are not part of it.
+                    i += c.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            if i == start {
+                // Only reachable if `i` were not a char boundary; stop rather than spin.
+                break;
+            }
+            self.pos = i;
+            if ascii_letter
+                && other_letter
+                && let Some(found) = text.get(start..visible_end).and_then(|w| analyse(w, start))
+            {
                 return Some(found);
             }
         }
+        self.pos = len;
         None
     }
+}
+
+/// Offset of the first non-ASCII byte, checking 32 bytes at a time without branches inside a block.
+fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    let mut base = 0;
+    for block in bytes.chunks(32) {
+        if block.iter().fold(false, |any, &b| any | !b.is_ascii()) {
+            return block.iter().position(|b| !b.is_ascii()).map(|k| base + k);
+        }
+        base += block.len();
+    }
+    None
 }
 
 fn analyse(word: &str, offset: usize) -> Option<ConfusableWord> {
     let mut scripts: [(Script, usize); MAX_SCRIPTS] = [(Script::Unknown, 0); MAX_SCRIPTS];
     let mut distinct = 0;
     let mut letters = 0;
-    for c in word.chars().filter(|c| c.is_alphabetic()) {
+    for c in word.chars().filter(|&c| is_letter(c)) {
         let s = c.script();
         if matches!(s, Script::Common | Script::Inherited | Script::Unknown) {
             continue;
@@ -256,8 +328,8 @@ fn analyse(word: &str, offset: usize) -> Option<ConfusableWord> {
 
 /// Letters of `word` that belong to a script other than `base` (script-neutral letters excluded).
 fn foreign_letters(word: &str, base: Script) -> impl Iterator<Item = char> + '_ {
-    word.chars().filter(move |c| {
-        c.is_alphabetic()
+    word.chars().filter(move |&c| {
+        is_letter(c)
             && !matches!(
                 c.script(),
                 Script::Common | Script::Inherited | Script::Unknown
@@ -280,6 +352,13 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn letter_ranges_agree_with_the_unicode_tables() {
+        for c in (0..0x1_0000).filter_map(char::from_u32) {
+            assert_eq!(is_letter(c), c.is_alphabetic(), "{c:?}");
+        }
     }
 
     #[test]

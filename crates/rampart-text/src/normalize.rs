@@ -26,10 +26,32 @@ fn is_removed_byte(b: u8) -> bool {
     matches!(b, 0..=8 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F)
 }
 
+/// Letters of the most common alphabets that are NFKC-stable starters and never compose with a neighbour:
+/// Latin-1 letters, basic Greek, Cyrillic, Hebrew and Arabic letters, kana, CJK ideographs and Hangul
+/// syllables. Checked first so that ordinary non-English text skips the normalisation tables.
+fn is_stable_letter(c: char) -> bool {
+    matches!(
+        c as u32,
+        0xC0..=0xFF
+            | 0x391..=0x3A1
+            | 0x3A3..=0x3A9
+            | 0x3B1..=0x3C9
+            | 0x410..=0x44F
+            | 0x5D0..=0x5EA
+            | 0x621..=0x63A
+            | 0x641..=0x64A
+            | 0x3041..=0x3096
+            | 0x30A1..=0x30FA
+            | 0x4E00..=0x9FFF
+            | 0xAC00..=0xD7A3
+    )
+}
+
 /// True when `c` may change under NFKC together with the character before it (combining marks, Hangul
 /// vowel and final jamo, and other characters whose NFKC quick-check answer is "maybe").
 fn continues_cluster(c: char) -> bool {
     !c.is_ascii()
+        && !is_stable_letter(c)
         && !is_removed(c)
         && (canonical_combining_class(c) != 0
             || is_nfkc_quick(std::iter::once(c)) == IsNormalized::Maybe)
@@ -37,7 +59,25 @@ fn continues_cluster(c: char) -> bool {
 
 /// True when `text` is printable ASCII plus tab and newlines: the view would equal the text.
 pub(crate) fn is_plain_ascii(text: &str) -> bool {
-    text.is_ascii() && !text.bytes().any(is_removed_byte)
+    // No early exit inside a block, so the byte test compiles to vector instructions.
+    text.is_ascii()
+        && text
+            .as_bytes()
+            .chunks(64)
+            .all(|block| block.iter().fold(true, |ok, &b| ok & !is_removed_byte(b)))
+}
+
+/// Length of the leading printable-ASCII bytes of `bytes`, 32 bytes at a time.
+fn plain_prefix_len(bytes: &[u8]) -> usize {
+    let plain = |b: u8| b.is_ascii() && !is_removed_byte(b);
+    let mut base = 0;
+    for block in bytes.chunks(32) {
+        if !block.iter().fold(true, |ok, &b| ok & plain(b)) {
+            return base + block.iter().position(|&b| !plain(b)).unwrap_or(block.len());
+        }
+        base += block.len();
+    }
+    base
 }
 
 /// Builds the normalised text and its map; the flag says whether anything changed.
@@ -56,10 +96,7 @@ pub(crate) fn build(text: &str) -> (String, OffsetMap, bool) {
     while i < len {
         if bytes.get(i).is_some_and(|b| b.is_ascii()) {
             let run = bytes.get(i..).unwrap_or_default();
-            let n = run
-                .iter()
-                .position(|&b| !b.is_ascii() || is_removed_byte(b))
-                .unwrap_or(run.len());
+            let n = plain_prefix_len(run);
             if n == 0 {
                 // A stray control byte.
                 map.push_replaced(i..i + 1, 0);
@@ -121,7 +158,9 @@ pub(crate) fn build(text: &str) -> (String, OffsetMap, bool) {
                 out.push(a);
                 out.extend(cluster.get(c_len..).unwrap_or_default().nfkc());
             }
-            None if is_nfkc_quick(cluster.chars()) == IsNormalized::Yes => {
+            None if (count == 1 && is_stable_letter(c))
+                || is_nfkc_quick(cluster.chars()) == IsNormalized::Yes =>
+            {
                 out.push_str(cluster);
                 map.push_verbatim(i..end);
                 i = end;
