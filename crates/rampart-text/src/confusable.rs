@@ -217,7 +217,6 @@ impl Iterator for ConfusableWords<'_> {
                 continue;
             }
             i = start;
-            let start = i;
             let mut visible_end = i;
             // A spoof imitates ASCII, so it has ASCII letters and non-ASCII ones; other words need no script
             // lookups at all.
@@ -391,6 +390,16 @@ mod tests {
             words("pа\u{200B}ypal"),
             vec![("pа\u{200B}ypal", Script::Latin, 'а')]
         );
+        assert_eq!(
+            words("\u{200B}pаypal\u{200B}"),
+            vec![("pаypal", Script::Latin, 'а')]
+        );
+        assert_eq!(
+            words("pay\u{200B}pаl"),
+            vec![("pay\u{200B}pаl", Script::Latin, 'а')]
+        );
+        let long = format!("{} Micrоsoft", "plain words ".repeat(1000));
+        assert_eq!(words(&long), vec![("Micrоsoft", Script::Latin, 'о')]);
     }
 
     #[test]

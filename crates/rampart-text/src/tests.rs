@@ -132,6 +132,20 @@ proptest! {
     }
 
     #[test]
+    fn confusable_words_are_ordered_and_on_char_boundaries(
+        chars in prop::collection::vec(interesting_char(), 0..80)
+    ) {
+        let text: String = chars.into_iter().collect();
+        let mut end = 0;
+        for w in confusable_words(&text) {
+            prop_assert!(w.span.start >= end && w.span.start < w.span.end && w.span.end <= text.len());
+            prop_assert!(text.is_char_boundary(w.span.start) && text.is_char_boundary(w.span.end));
+            prop_assert!(w.foreign_letters >= 1 && w.foreign_letters < w.letters);
+            end = w.span.end;
+        }
+    }
+
+    #[test]
     fn map_is_monotonic_and_lands_on_char_boundaries(
         chars in prop::collection::vec(interesting_char(), 0..60)
     ) {
