@@ -458,9 +458,14 @@ fn instruction_word(decoded: &str) -> Option<&'static str> {
         .find(|w| lower.contains(w))
 }
 
-/// Quotes the first `max` characters of `s`, marking a cut with an ellipsis.
+/// Quotes the first `max` characters of `s` on one line (controls become spaces), marking a cut with an
+/// ellipsis.
 fn preview(s: &str, max: usize) -> String {
-    let mut out: String = s.chars().take(max).collect();
+    let mut out: String = s
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if s.chars().nth(max).is_some() {
         out.push('…');
     }

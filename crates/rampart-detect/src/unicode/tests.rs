@@ -276,6 +276,14 @@ fn variation_selector_payloads_are_decoded() {
         f.explanation
     );
 
+    // Line breaks in the hidden text do not break the one-line explanation.
+    let found = scan(&format!("hi 🙂{}", selectors(b"line one\nline two")));
+    assert!(
+        found[0].explanation.contains("'line one line two'"),
+        "{}",
+        found[0].explanation
+    );
+
     let binary = selectors(&[0xFF, 0x00, 0x9C, 0x13, 0x80, 0x01]);
     let found = scan(&format!("ok 👍{binary}"));
     assert_eq!(rules(&found), ["UNI0004"]);
