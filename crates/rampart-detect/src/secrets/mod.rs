@@ -168,6 +168,9 @@ impl SecretsScanner {
                     continue;
                 }
                 let rule = &rules[index];
+                if !passes_gate(rule, text.as_bytes(), m.start(), m.end()) {
+                    continue;
+                }
                 let from = m.start().saturating_sub(rule.before);
                 let to = m.start().saturating_add(rule.after).min(text.len());
                 let slot = &mut pending[index];
@@ -350,6 +353,48 @@ impl SecretsScanner {
             ),
         ))
     }
+}
+
+/// Cheap byte checks that spare the regex most keyword hits in prose (`pass` in "passage", `pat` in "path").
+fn passes_gate(rule: &Rule, bytes: &[u8], start: usize, end: usize) -> bool {
+    let min_run = rule.def.min_run;
+    if min_run > 0 {
+        // The token holding the keyword is one run of non-blank bytes at least `min_run` long.
+        let mut len = end - start;
+        let mut i = start;
+        while len < min_run && i > 0 && !bytes[i - 1].is_ascii_whitespace() {
+            i -= 1;
+            len += 1;
+        }
+        let mut j = end;
+        while len < min_run && j < bytes.len() && !bytes[j].is_ascii_whitespace() {
+            j += 1;
+            len += 1;
+        }
+        if len < min_run {
+            return false;
+        }
+    }
+    if rule.def.generic {
+        // Generic rules need an assignment: the rest of the key name, an optional closing quote, blanks, then
+        // `=` or `:` (which also covers `:=` and `=>`).
+        let mut j = end;
+        let key_end = (end + 40).min(bytes.len());
+        while j < key_end
+            && (bytes[j].is_ascii_alphanumeric() || matches!(bytes[j], b'_' | b'.' | b'-'))
+        {
+            j += 1;
+        }
+        if j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b'`') {
+            j += 1;
+        }
+        let blank_end = (j + 8).min(bytes.len());
+        while j < blank_end && matches!(bytes[j], b' ' | b'\t') {
+            j += 1;
+        }
+        return j < bytes.len() && matches!(bytes[j], b'=' | b':');
+    }
+    true
 }
 
 fn meta(rule: &'static Rule) -> RuleMeta {

@@ -56,6 +56,8 @@ pub(crate) struct RuleDef {
     pub generic: bool,
     pub before: Option<usize>,
     pub after: Option<usize>,
+    #[serde(default)]
+    pub min_run: usize,
     pub examples: Examples,
 }
 
@@ -138,6 +140,9 @@ pub(crate) struct Compiled {
 /// The compiled embedded rules, or why they do not compile (a test keeps this `Ok`).
 pub(crate) static COMPILED: LazyLock<Result<Compiled, (String, String)>> =
     LazyLock::new(|| compile(RULES_TOML));
+
+/// Longest keyword allowed in the rule file.
+const MAX_KEYWORD_LEN: usize = 8;
 
 /// Upper bound on rules, so per-scan bookkeeping fits in a fixed array on the stack.
 pub(crate) const MAX_RULES: usize = 512;
@@ -225,10 +230,14 @@ pub(crate) fn compile(source: &str) -> Result<Compiled, (String, String)> {
             ),
         };
         for keyword in &def.keywords {
-            if keyword.is_empty() || keyword.chars().any(|c| c.is_ascii_uppercase()) {
+            // Longer keywords only grow the automaton (slowing every byte of every scan) without filtering more.
+            if keyword.is_empty()
+                || keyword.len() > MAX_KEYWORD_LEN
+                || keyword.chars().any(|c| c.is_ascii_uppercase())
+            {
                 return Err(err(
                     &id,
-                    format!("keyword `{keyword}` must be non-empty lower-case"),
+                    format!("keyword `{keyword}` must be lower-case, 1..={MAX_KEYWORD_LEN} bytes"),
                 ));
             }
             let slot = match keywords.iter().position(|k| k == keyword) {
