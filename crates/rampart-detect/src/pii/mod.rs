@@ -73,7 +73,7 @@ pub fn build(options: &toml::Table) -> Result<Box<dyn Scanner>, BuildError> {
     let mut enabled = 0u32;
     let mut name_filter = [entities.is_empty(); 3];
     for e in &entities {
-        if let Some(ent) = Entity::ALL.iter().find(|x| x.name() == e) {
+        if let Some(ent) = Entity::ALL.iter().find(|x| x.entity_name() == e) {
             enabled |= ent.bit();
         } else if let Some(i) = NAME_ENTITIES.iter().position(|n| n == e) {
             name_filter[i] = true;
@@ -181,7 +181,9 @@ fn coarse_patterns() -> Vec<String> {
     );
     [
         r#"(?i:(?:https?|ftp)://|www\.)[^\s<>"'`{}|\\^]+"#,
-        r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+",
+        // The local part is bounded (RFC 5321 allows 64) so that a long run of letters and digits without `@`
+        // cannot keep this pattern alive and make every later candidate rescan it.
+        r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+",
         r"0x[0-9a-fA-F]{40}",
         r"(?i:bc1|tb1)[0-9a-zA-Z]{11,87}",
         r"[13][1-9A-HJ-NP-Za-km-z]{25,34}",
@@ -281,7 +283,7 @@ impl Scanner for PiiScanner {
 /// then the first, so the original text wins over the normalised view).
 fn resolve_overlaps(out: &mut Vec<Finding>, first: usize) {
     let tail = &mut out[first..];
-    tail.sort_by(|a, b| a.span.start.cmp(&b.span.start));
+    tail.sort_by_key(|f| f.span.start);
     let mut kept = first;
     for i in first..out.len() {
         if kept > first && out[kept - 1].span.overlaps(out[i].span) {
@@ -676,12 +678,21 @@ impl PiiScanner {
             return false;
         };
         let mut s = raw;
+        let count = |c: u8| raw.bytes().filter(|&b| b == c).count();
+        let (opens, mut closes, square_opens, mut square_closes) =
+            (count(b'('), count(b')'), count(b'['), count(b']'));
         // Trailing punctuation belongs to the sentence; a closing bracket only if the URL opened none.
         while let Some(last) = s.chars().next_back() {
             let strip = match last {
                 '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '"' | '*' => true,
-                ')' => s.matches('(').count() < s.matches(')').count(),
-                ']' => s.matches('[').count() < s.matches(']').count(),
+                ')' if opens < closes => {
+                    closes -= 1;
+                    true
+                }
+                ']' if square_opens < square_closes => {
+                    square_closes -= 1;
+                    true
+                }
                 _ => false,
             };
             if !strip {
@@ -1302,6 +1313,10 @@ impl PiiScanner {
         // Dotted numbers are versions, decimals and section numbers, except in the two phone styles below.
         if num.seps & SEP_DOT != 0 && !(g == [3, 3, 4] || g == [2, 2, 2, 2, 2]) {
             return num.seps == SEP_DOT;
+        }
+        // Every identifier and national phone number below has at least six digits.
+        if n < 6 && !num.plus {
+            return false;
         }
         let ctx = self.context(text, start, end);
         if num.plus || (d.starts_with(b"00") && num.ng >= 2 && n >= 10) {

@@ -70,7 +70,7 @@ impl Entity {
     ];
 
     /// Presidio-compatible entity name.
-    pub fn name(self) -> &'static str {
+    pub fn entity_name(self) -> &'static str {
         self.rule().entity
     }
 

@@ -636,6 +636,25 @@ fn findings_carry_rule_metadata() {
     }
 }
 
+#[test]
+fn pathological_inputs_finish() {
+    // Each of these once made a candidate pattern rescan the rest of the input for every match.
+    let inputs = [
+        "a1".repeat(50_000),
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg".repeat(2_000),
+        format!("http://x.example/{}", ")".repeat(100_000)),
+        "1 ".repeat(100_000),
+        "+1 (".repeat(50_000),
+        "::".repeat(100_000),
+        "AB12 ".repeat(50_000),
+    ];
+    for text in &inputs {
+        for f in scan(text) {
+            assert!(text.get(f.span.start..f.span.end).is_some());
+        }
+    }
+}
+
 /// Throughput of the structured part on ordinary prose. Run with
 /// `cargo test --release -p rampart-detect pii::tests::throughput -- --ignored --nocapture`.
 #[test]

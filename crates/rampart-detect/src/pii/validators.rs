@@ -25,7 +25,7 @@ pub fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Payment card networks recognised by their issuer identification number.
@@ -680,7 +680,7 @@ pub fn plausible_date(year: u32, month: u32, day: u32) -> bool {
     if !(1900..=2099).contains(&year) || !(1..=12).contains(&month) || day == 0 {
         return false;
     }
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days = match month {
         2 if leap => 29,
         2 => 28,
@@ -715,7 +715,7 @@ pub fn isbn(digits: &[u8]) -> bool {
                 .enumerate()
                 .map(|(i, &b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
                 .sum();
-            sum % 10 == 0
+            sum.is_multiple_of(10)
         }
         _ => false,
     }
