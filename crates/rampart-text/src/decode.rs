@@ -134,7 +134,6 @@ fn run_all(
     encodings::scan_html(text, &mut cx);
     shapes::scan_tags(text, &mut cx);
     shapes::scan_morse(text, &mut cx);
-    shapes::scan_spaced(text, &mut cx);
     ciphers::scan_words(text, &mut cx);
 }
 

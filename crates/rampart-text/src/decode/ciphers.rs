@@ -5,7 +5,7 @@
 //! is decoded only where the transformed tokens are common words and the tokens as written are not, so
 //! ordinary prose (mostly common words as written) and code (mostly neither) yield nothing.
 
-use super::{Cx, words};
+use super::{Cx, shapes, words};
 
 /// Score of a token whose transformation is a common word and whose written form is not.
 const HIT: i32 = 3;
@@ -20,23 +20,87 @@ const MIN_HITS: usize = 3;
 /// Lowest segment score for a ROT13 or reversed segment.
 const MIN_SCORE: i32 = 8;
 
-/// Tokens are runs of letters, digits, non-ASCII bytes and the symbols leetspeak uses for letters.
-fn token_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'@' | b'$' | b'|' | b'!' | b'+' | b'\'')
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+/// Symbols leetspeak uses for letters.
+const SYM: u8 = 4;
+const APOSTROPHE: u8 = 8;
+/// A byte of a non-ASCII character: part of a token only if the character is alphanumeric.
+const HIGH: u8 = 16;
+
+const fn token_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_alphabetic() {
+            LETTER
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else if matches!(c, b'@' | b'$' | b'|' | b'!' | b'+') {
+            SYM
+        } else if c == b'\'' {
+            APOSTROPHE
+        } else if c >= 0x80 {
+            HIGH
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
 }
 
-/// Length of the token character at `i`, or 0 when the byte there separates tokens. Non-ASCII letters
-/// belong to tokens (a German word is one token); non-ASCII punctuation such as curly quotes does not.
-fn token_len(text: &str, i: usize) -> usize {
-    match text.as_bytes().get(i) {
-        Some(&c) if c < 0x80 => usize::from(token_byte(c)),
-        Some(_) => text
-            .get(i..)
-            .and_then(|s| s.chars().next())
-            .filter(|c| c.is_alphanumeric())
-            .map_or(0, char::len_utf8),
-        None => 0,
-    }
+/// Tokens are runs of letters, digits, the symbols leetspeak uses and non-ASCII letters.
+static TOKEN: [u8; 256] = token_classes();
+
+fn token_byte(c: u8) -> bool {
+    TOKEN[usize::from(c)] & (LETTER | DIGIT | SYM | APOSTROPHE) != 0
+}
+
+/// Length of the non-ASCII character at `i` if it is alphanumeric (part of a token), else 0.
+fn high_token_len(text: &str, i: usize) -> usize {
+    text.get(i..)
+        .and_then(|s| s.chars().next())
+        .filter(|c| c.is_alphanumeric())
+        .map_or(0, char::len_utf8)
+}
+
+fn rot13_letter(l: u8) -> u8 {
+    if l < b'n' { l + 13 } else { l - 13 }
+}
+
+/// ROT13 and reversal scores of a word (ASCII letters) that is not a listed word as written. The shape
+/// test (length, first and last letter) rejects most words before any hashing.
+#[inline]
+fn transformed_scores(word: &[u8]) -> (i32, i32) {
+    let (Some(&first), Some(&last)) = (word.first(), word.last()) else {
+        return (NEITHER, NEITHER);
+    };
+    let (f, l) = (first | 0x20, last | 0x20);
+    let rot_maybe = words::shape_listed(
+        word.len(),
+        rot13_letter(f).wrapping_sub(b'a'),
+        rot13_letter(l).wrapping_sub(b'a'),
+    );
+    let rev_maybe = words::shape_listed(word.len(), l.wrapping_sub(b'a'), f.wrapping_sub(b'a'));
+    let rot = rot_maybe && {
+        let h = word
+            .iter()
+            .fold(words::SEED, |h, &c| words::step(h, rot13_letter(c | 0x20)));
+        words::is_known_hash(h)
+    };
+    let rev = rev_maybe && {
+        let h = word
+            .iter()
+            .rev()
+            .fold(words::SEED, |h, &c| words::step(h, c | 0x20));
+        words::is_known_hash(h)
+    };
+    (
+        if rot { HIT } else { NEITHER },
+        if rev { HIT } else { NEITHER },
+    )
 }
 
 /// Letter a leet symbol stands for; `1` is tried as `i` and then as `l`.
@@ -54,26 +118,6 @@ fn leet_letter(c: u8, one: u8) -> Option<u8> {
         b'|' => b'l',
         _ => return None,
     })
-}
-
-/// Keys of a token: as written, after ROT13, and reversed. `None` unless the token is 2..=16 ASCII letters.
-fn keys(tok: &[u8]) -> Option<(u128, u128, u128)> {
-    let n = tok.len();
-    if !(2..=16).contains(&n) {
-        return None;
-    }
-    let (mut fwd, mut rot, mut rev) = (0u128, 0u128, 0u128);
-    for (i, &c) in tok.iter().enumerate() {
-        let l = c | 0x20;
-        if !l.is_ascii_lowercase() {
-            return None;
-        }
-        let r = b'a' + (l - b'a' + 13) % 26;
-        fwd |= u128::from(l) << (8 * i);
-        rot |= u128::from(r) << (8 * i);
-        rev |= u128::from(l) << (8 * (n - 1 - i));
-    }
-    Some((fwd, rot, rev))
 }
 
 /// Decodes a leet token into `out` (lowercase letters); returns whether the result is a listed word and
@@ -174,6 +218,8 @@ struct LeetCluster {
 /// Tokens of context kept on each side of a leet cluster, and the most non-hits between two hits.
 const LEET_CONTEXT: usize = 4;
 
+/// One pass over the tokens of `text`: ROT13, reversed and leetspeak segments, and the gate of the
+/// spaced-letter decoder (a one-letter token, one separator, another one-letter token).
 pub(crate) fn scan_words(text: &str, cx: &mut Cx<'_>) {
     let b = text.as_bytes();
     let mut rot = Segment::default();
@@ -183,49 +229,105 @@ pub(crate) fn scan_words(text: &str, cx: &mut Cx<'_>) {
     let mut recent = [0usize; LEET_CONTEXT];
     let mut ntok = 0usize;
     let mut buf = [0u8; 16];
+    let mut prev_single: Option<usize> = None;
     let mut i = 0;
     while i < b.len() && !cx.is_full() {
-        if token_len(text, i) == 0 {
+        // Separators are skipped in one sweep.
+        let Some(skip) = b
+            .get(i..)
+            .and_then(|rest| rest.iter().position(|&c| TOKEN[usize::from(c)] != 0))
+        else {
+            break;
+        };
+        i += skip;
+        let Some(&first) = b.get(i) else { break };
+        if first >= 0x80 && high_token_len(text, i) == 0 {
             i += 1;
             continue;
         }
         let mut start = i;
+        let (mut acc, mut h) = (0u8, words::SEED);
         loop {
-            let n = token_len(text, i);
-            if n == 0 {
-                break;
+            let mut n = 0;
+            for &c in b.get(i..).unwrap_or_default() {
+                let class = TOKEN[usize::from(c)];
+                if class == 0 || class == HIGH {
+                    break;
+                }
+                acc |= class;
+                h = words::step(h, c | 0x20);
+                n += 1;
             }
             i += n;
-        }
-        // Quotes and a closing exclamation mark are punctuation, not leet.
-        let mut end = i;
-        while end > start && matches!(b.get(end - 1), Some(b'!' | b'\'')) {
-            end -= 1;
-        }
-        while start < end && b.get(start) == Some(&b'\'') {
-            start += 1;
-        }
-        let Some(tok) = b.get(start..end).filter(|t| !t.is_empty()) else {
-            continue;
-        };
-        let word = tok.split(|&c| c == b'\'').next().unwrap_or(tok);
-
-        let (rot_score, rev_score) = match keys(word) {
-            Some((f, r, v)) => {
-                if words::is_known_key(f) {
-                    (MISS, MISS)
-                } else {
-                    (
-                        if words::is_known_key(r) { HIT } else { NEITHER },
-                        if words::is_known_key(v) { HIT } else { NEITHER },
-                    )
+            // Non-ASCII letters continue the token; other non-ASCII characters end it.
+            if b.get(i).is_some_and(|&c| c >= 0x80) {
+                let n = high_token_len(text, i);
+                if n > 0 {
+                    acc |= HIGH;
+                    i += n;
+                    continue;
                 }
             }
-            None if word.len() == 1 => (single_letter_rot(word), 0),
-            None if word.iter().all(u8::is_ascii_digit) => (0, 0),
-            None if word.iter().any(|&c| c >= 0x80) => (NEITHER, NEITHER),
-            None => (0, 0),
+            break;
+        }
+        let mut end = i;
+
+        if acc == LETTER && end - start == 1 {
+            // Gate of the spaced-letter decoder: "i g n", "i.g.n", "i-g-n".
+            if let Some(p) = prev_single
+                && p + 2 == start
+                && b.get(p + 1)
+                    .is_some_and(|c| shapes::SPACED_SEPARATORS.contains(c))
+            {
+                prev_single = None;
+                if let Some(run_end) = shapes::spaced_at(b, p, cx) {
+                    i = i.max(run_end);
+                    continue;
+                }
+            }
+            prev_single = Some(start);
+        } else {
+            prev_single = None;
+        }
+
+        let (rot_score, rev_score) = if acc == LETTER {
+            let len = end - start;
+            if len == 1 {
+                (single_letter_rot(b.get(start..end).unwrap_or_default()), 0)
+            } else if len > 16 {
+                (NEITHER, NEITHER)
+            } else if b.get(start).zip(b.get(end - 1)).is_some_and(|(&f, &l)| {
+                words::shape_listed(len, (f | 0x20) - b'a', (l | 0x20) - b'a')
+            }) && words::is_known_hash(h)
+            {
+                (MISS, MISS)
+            } else {
+                transformed_scores(b.get(start..end).unwrap_or_default())
+            }
+        } else if acc & (SYM | APOSTROPHE) != 0 {
+            // Quotes and a closing exclamation mark are punctuation; "don't" is scored as "don".
+            while end > start && matches!(b.get(end - 1), Some(b'!' | b'\'')) {
+                end -= 1;
+            }
+            while start < end && b.get(start) == Some(&b'\'') {
+                start += 1;
+            }
+            let tok = b.get(start..end).unwrap_or_default();
+            let word = tok.split(|&c| c == b'\'').next().unwrap_or(tok);
+            match words::hash(word) {
+                Some(_) if word.len() < 2 => (0, 0),
+                Some(h) if words::is_known_hash(h) => (MISS, MISS),
+                Some(_) => transformed_scores(word),
+                None => (0, 0),
+            }
+        } else if acc & HIGH != 0 {
+            (NEITHER, NEITHER)
+        } else {
+            (0, 0)
         };
+        if end <= start {
+            continue;
+        }
         if let Some(seg) = rot.push(rot_score, start, end) {
             emit_rot13(text, seg, cx);
         }
@@ -233,14 +335,22 @@ pub(crate) fn scan_words(text: &str, cx: &mut Cx<'_>) {
             emit_reversed(text, seg, cx);
         }
 
-        // A byte after `%` or `\\x` is an escape, not a leet word ("%D0" is not "do").
-        let escaped = start
-            .checked_sub(1)
-            .and_then(|p| b.get(p))
-            .is_some_and(|&c| c == b'%' || c == b'\\');
-        let leet_hit = match leet(tok, &mut buf).filter(|_| !escaped && tok.len() >= 3) {
-            Some((true, subs)) => Some(tok.len() >= 5 && subs >= 2),
-            _ => None,
+        // Only tokens mixing letters with digits or symbols can be leetspeak.
+        let leet_hit = if acc & LETTER != 0 && acc & (DIGIT | SYM) != 0 && acc & HIGH == 0 {
+            // A byte after `%` or a backslash is an escape, not a leet word ("%D0" is not "do").
+            let escaped = start
+                .checked_sub(1)
+                .and_then(|p| b.get(p))
+                .is_some_and(|&c| c == b'%' || c == b'\\');
+            let tok = b.get(start..end).unwrap_or_default();
+            match leet(tok, &mut buf) {
+                Some((true, subs)) if !escaped && tok.len() >= 3 => {
+                    Some(tok.len() >= 5 && subs >= 2)
+                }
+                _ => None,
+            }
+        } else {
+            None
         };
         match leet_hit {
             Some(strong) => {

@@ -14,6 +14,8 @@ const UPPER: u8 = 8;
 const LOWER: u8 = 16;
 const DIGIT: u8 = 32;
 const ALNUM: u8 = UPPER | LOWER | DIGIT;
+/// Bytes of the separated hex and binary forms: hex digits, `x`, backslash and separators.
+const HEXSEP: u8 = 64;
 
 const fn classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -38,6 +40,10 @@ const fn classes() -> [u8; 256] {
         }
         if matches!(b, b'+' | b'/' | b'-' | b'_') {
             c |= B64;
+        }
+        if matches!(b, b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' | b'x' | b'X' | b'\\' | b' ' | b',' | b':' | b'-')
+        {
+            c |= HEXSEP;
         }
         t[i] = c;
         i += 1;
@@ -112,26 +118,80 @@ where
     cx.emit(name, text, map)
 }
 
-/// One pass over runs of base64-alphabet bytes, which also covers hex, binary and their separated forms.
+/// Width of the blocks the gate of [`scan_runs`] inspects.
+const BLOCK: usize = 8;
+
+/// Runs of base64-alphabet bytes, which also cover hex, binary and their separated forms.
+///
+/// Gate: every candidate is at least 16 bytes of base64 alphabet, or of hex digits and separators, so it
+/// contains a whole aligned 8-byte block of one of those classes. Prose fails that test within a few bytes
+/// of each block (a space, or a letter past `f`), so most text is skipped at about a byte per step and
+/// the detailed scan runs only around blocks that pass.
 pub(crate) fn scan_runs(text: &str, cx: &mut Cx<'_>) {
     let b = text.as_bytes();
-    let min = cx.min_encoded_len();
-    let mut i = 0;
-    while i < b.len() && !cx.is_full() {
-        if class_at(b, i) & B64 == 0 {
-            i += 1;
+    // With a shorter minimum than a block the gate could miss candidates, so scan everything.
+    if cx.min_encoded_len() < 2 * BLOCK {
+        scan_runs_in(b, 0, b.len(), cx);
+        return;
+    }
+    let mut done = 0;
+    let mut block = 0;
+    while block + BLOCK <= b.len() && !cx.is_full() {
+        let mut common = B64 | HEXSEP;
+        for &c in b.get(block..block + BLOCK).unwrap_or_default() {
+            common &= class(c);
+            if common == 0 {
+                break;
+            }
+        }
+        if common == 0 {
+            block += BLOCK;
             continue;
         }
-        let start = i;
+        // Widen to the whole stretch of candidate bytes around the block and scan it in detail.
+        let wide = |c: &u8| class(*c) & (B64 | HEXSEP) != 0 || *c == b'=';
+        let from = b
+            .get(done..block)
+            .and_then(|s| s.iter().rposition(|c| !wide(c)))
+            .map_or(done, |k| done + k + 1);
+        let to = b
+            .get(block..)
+            .and_then(|s| s.iter().position(|c| !wide(c)))
+            .map_or(b.len(), |k| block + k);
+        done = scan_runs_in(b, from, to, cx).max(to);
+        block = done.div_ceil(BLOCK) * BLOCK;
+    }
+}
+
+/// Scans runs starting in `from..to` (a run may extend past `to`); returns where scanning stopped.
+fn scan_runs_in(b: &[u8], from: usize, to: usize, cx: &mut Cx<'_>) -> usize {
+    let min = cx.min_encoded_len();
+    let mut i = from;
+    while i < to && !cx.is_full() {
+        let Some(skip) = b
+            .get(i..to)
+            .and_then(|rest| rest.iter().position(|&c| class(c) & B64 != 0))
+        else {
+            break;
+        };
+        let start = i + skip;
         let (mut any, mut all) = (0u8, 0xFFu8);
-        while i < b.len() && class_at(b, i) & B64 != 0 {
-            let c = class_at(b, i);
-            any |= c;
-            all &= c;
-            i += 1;
+        let mut end = start;
+        for &c in b.get(start..).unwrap_or_default() {
+            let cl = class(c);
+            if cl & B64 == 0 {
+                break;
+            }
+            any |= cl;
+            all &= cl;
+            end += 1;
         }
-        let end = i;
+        i = end;
         let len = end - start;
+        // Most runs are ordinary words: too short for a run and not the size of a separated unit.
+        if len < min && !matches!(len, 2 | 3 | 4 | 8) {
+            continue;
+        }
         let before = start.checked_sub(1).and_then(|p| b.get(p)).copied();
 
         // Separated forms start with one short run: "\x69", "0x69", "69 67", "01101001 01100111".
@@ -170,11 +230,11 @@ pub(crate) fn scan_runs(text: &str, cx: &mut Cx<'_>) {
         }
         let run = start..end;
         if all & BIN != 0 {
-            if len % 8 == 0 {
+            if len.is_multiple_of(8) {
                 emit_units(cx, "binary", || bits(b, run.clone()));
             }
         } else if all & HEX != 0 {
-            if len % 2 == 0 && any & DIGIT != 0 && any & (UPPER | LOWER) != 0 {
+            if len.is_multiple_of(2) && any & DIGIT != 0 && any & (UPPER | LOWER) != 0 {
                 emit_units(cx, "hex", || hex_pairs(b, run.clone()));
             }
         } else if any & UPPER != 0 && any & LOWER != 0 {
@@ -192,6 +252,7 @@ pub(crate) fn scan_runs(text: &str, cx: &mut Cx<'_>) {
             i += 1;
         }
     }
+    i
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -219,7 +219,8 @@ pub(crate) fn scan_morse(text: &str, cx: &mut Cx<'_>) {
     }
 }
 
-const SPACED_SEPARATORS: &[u8] = b" .-_*|/~+,";
+/// Separators between spaced-out letters. Symbols that leetspeak uses inside words are not among them.
+pub(crate) const SPACED_SEPARATORS: &[u8] = b" .-_*/~,";
 
 fn alnum_at(b: &[u8], i: usize) -> bool {
     b.get(i).is_some_and(u8::is_ascii_alphanumeric)
@@ -234,22 +235,20 @@ fn isolated_letter(b: &[u8], i: usize) -> bool {
     letter_at(b, i) && !alnum_at(b, i + 1) && (i == 0 || !alnum_at(b, i - 1))
 }
 
-/// Letters written one by one with a separator: `i g n o r e   a l l`, `i.g.n.o.r.e`, `i-g-n-o-r-e`.
-pub(crate) fn scan_spaced(text: &str, cx: &mut Cx<'_>) {
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() && !cx.is_full() {
-        // Cheap gate: letter, separator, letter, each letter standing alone.
-        let Some(&sep) = b.get(i + 1) else { break };
-        if !(isolated_letter(b, i) && SPACED_SEPARATORS.contains(&sep) && isolated_letter(b, i + 2))
-        {
-            i += 1;
-            continue;
-        }
-        let (letters, end) = spaced_run(b, i, sep);
-        i = end.max(i + 1);
-        emit_spaced(b, &letters, cx);
+/// Letters written one by one with a separator (`i g n o r e   a l l`, `i.g.n.o.r.e`, `i-g-n-o-r-e`),
+/// starting at the letter at `start`. The word scan calls this when it meets two one-letter tokens one
+/// separator apart; returns where the run ended, or `None` when `start` does not begin one.
+pub(crate) fn spaced_at(b: &[u8], start: usize, cx: &mut Cx<'_>) -> Option<usize> {
+    let &sep = b.get(start + 1)?;
+    if !(isolated_letter(b, start)
+        && SPACED_SEPARATORS.contains(&sep)
+        && isolated_letter(b, start + 2))
+    {
+        return None;
     }
+    let (letters, end) = spaced_run(b, start, sep);
+    emit_spaced(b, &letters, cx);
+    Some(end)
 }
 
 /// Parses a spaced run from the letter at `start`; returns each letter's offset with whether a word

@@ -2,8 +2,10 @@
 //!
 //! ROT13, reversed text, leetspeak and spaced-out letters have no checksum: the only sign that a
 //! transformation uncovered something is that the result reads as language. The test is deliberately
-//! cheap: a word is packed into a `u128` (up to 16 lowercase ASCII letters) and looked up in an
-//! open-addressed table built at compile time, so a lookup is one multiply and, nearly always, one probe.
+//! cheap: a word is hashed byte by byte while it is being tokenised (FNV-1a over lowercase ASCII) and the
+//! 64-bit hash is looked up in an open-addressed table built at compile time, so a lookup is one multiply
+//! and, nearly always, one probe. A false match needs a 64-bit collision with one of a few hundred
+//! entries, which is negligible.
 
 /// Function words, frequent verbs and nouns, and the vocabulary of instructions aimed at a model. Kept
 /// short on purpose: hits must be frequent in real sentences, and every entry must be rare as the ROT13
@@ -360,31 +362,44 @@ const WORDS: &[&str] = &[
 const TABLE_BITS: u32 = 10;
 const TABLE_SIZE: usize = 1 << TABLE_BITS;
 
-/// Packs lowercase ASCII letters into a key; `None` for anything else or words longer than 16 bytes.
+/// Starting value of a word hash.
+pub(crate) const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Extends a word hash with one lowercase letter.
 #[inline]
-pub(crate) fn pack(word: &[u8]) -> Option<u128> {
+pub(crate) const fn step(h: u64, lower: u8) -> u64 {
+    (h ^ lower as u64).wrapping_mul(0x0000_0100_0000_01b3)
+}
+
+/// Hash of `word` (ASCII letters, any case); `None` for anything else or words outside 1..=16 bytes.
+#[inline]
+pub(crate) fn hash(word: &[u8]) -> Option<u64> {
     if word.is_empty() || word.len() > 16 {
         return None;
     }
-    let mut key = 0u128;
-    for (i, &b) in word.iter().enumerate() {
-        let lower = b | 0x20;
-        if !lower.is_ascii_lowercase() {
+    let mut h = SEED;
+    for &b in word {
+        if !b.is_ascii_alphabetic() {
             return None;
         }
-        key |= u128::from(lower) << (8 * i);
+        h = step(h, b | 0x20);
     }
-    Some(key)
+    Some(h)
 }
 
 #[inline]
-const fn slot(key: u128) -> usize {
-    let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
-    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
+const fn slot(h: u64) -> usize {
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
 }
 
-const fn build() -> [u128; TABLE_SIZE] {
-    let mut table = [0u128; TABLE_SIZE];
+/// Table entries are hashes; zero marks an empty slot, so a zero hash is stored as one.
+#[inline]
+const fn stored(h: u64) -> u64 {
+    if h == 0 { 1 } else { h }
+}
+
+const fn build() -> [u64; TABLE_SIZE] {
+    let mut table = [0u64; TABLE_SIZE];
     let mut w = 0;
     while w < WORDS.len() {
         let bytes = WORDS[w].as_bytes();
@@ -392,16 +407,17 @@ const fn build() -> [u128; TABLE_SIZE] {
             !bytes.is_empty() && bytes.len() <= 16,
             "word list entry out of range"
         );
-        let mut key = 0u128;
+        let mut h = SEED;
         let mut i = 0;
         while i < bytes.len() {
             assert!(
                 bytes[i].is_ascii_lowercase(),
                 "word list entries are lowercase ASCII"
             );
-            key |= (bytes[i] as u128) << (8 * i);
+            h = step(h, bytes[i]);
             i += 1;
         }
+        let key = stored(h);
         let mut s = slot(key);
         // Duplicates in the list are harmless: the probe stops at the existing entry.
         while table[s] != 0 && table[s] != key {
@@ -413,11 +429,12 @@ const fn build() -> [u128; TABLE_SIZE] {
     table
 }
 
-static TABLE: [u128; TABLE_SIZE] = build();
+static TABLE: [u64; TABLE_SIZE] = build();
 
-/// True when `key` (from [`pack`]) is a listed word.
+/// True when `h` (from [`hash`] or [`step`]) is the hash of a listed word.
 #[inline]
-pub(crate) fn is_known_key(key: u128) -> bool {
+pub(crate) fn is_known_hash(h: u64) -> bool {
+    let key = stored(h);
     let mut s = slot(key);
     // The table is at most half full, so a probe always meets an empty slot.
     loop {
@@ -429,10 +446,46 @@ pub(crate) fn is_known_key(key: u128) -> bool {
     }
 }
 
+/// Bit per (length, first letter, last letter) of the listed words: a constant-time test that rules out
+/// most candidates before any hashing.
+const fn build_shapes() -> [u64; SHAPE_WORDS] {
+    let mut bits = [0u64; SHAPE_WORDS];
+    let mut w = 0;
+    while w < WORDS.len() {
+        let bytes = WORDS[w].as_bytes();
+        let idx = shape_index(bytes.len(), bytes[0] - b'a', bytes[bytes.len() - 1] - b'a');
+        bits[idx / 64] |= 1 << (idx % 64);
+        w += 1;
+    }
+    bits
+}
+
+const SHAPE_WORDS: usize = (16 * 26 * 26usize).div_ceil(64);
+
+#[inline]
+const fn shape_index(len: usize, first: u8, last: u8) -> usize {
+    ((len - 1) * 26 + first as usize) * 26 + last as usize
+}
+
+static SHAPES: [u64; SHAPE_WORDS] = build_shapes();
+
+/// True when some listed word has `len` letters, starts with `first` and ends with `last` (letters as
+/// 0..26). False positives are expected; false negatives are not.
+#[inline]
+pub(crate) fn shape_listed(len: usize, first: u8, last: u8) -> bool {
+    if !(1..=16).contains(&len) || first >= 26 || last >= 26 {
+        return false;
+    }
+    let idx = shape_index(len, first, last);
+    SHAPES
+        .get(idx / 64)
+        .is_some_and(|w| w >> (idx % 64) & 1 == 1)
+}
+
 /// True when `word` (ASCII letters, any case) is a listed word.
 #[inline]
 pub(crate) fn is_known(word: &[u8]) -> bool {
-    pack(word).is_some_and(is_known_key)
+    hash(word).is_some_and(is_known_hash)
 }
 
 /// Splits a run of letters with no spaces ("ignoreallprevious") into listed words when it can be covered
@@ -516,6 +569,18 @@ mod tests {
             assert!(!is_known(w.as_bytes()), "{w}");
         }
         assert!(!is_known("naïve".as_bytes()));
+    }
+
+    #[test]
+    fn shapes_cover_every_listed_word() {
+        for w in WORDS {
+            let b = w.as_bytes();
+            assert!(
+                shape_listed(b.len(), b[0] - b'a', b[b.len() - 1] - b'a'),
+                "{w}"
+            );
+        }
+        assert!(!shape_listed(3, 25, 25));
     }
 
     #[test]
