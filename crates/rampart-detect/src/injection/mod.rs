@@ -253,7 +253,10 @@ impl InjectionScanner {
             entity: None,
             category: r.def.category,
             severity: r.def.severity,
-            description: Cow::Owned(format!("{} (MITRE ATLAS {})", r.def.description, r.def.atlas)),
+            description: Cow::Owned(format!(
+                "{} (MITRE ATLAS {})",
+                r.def.description, r.def.atlas
+            )),
         }));
         metas.extend(canary::rule_metas());
         Ok(InjectionScanner {
@@ -273,12 +276,7 @@ impl InjectionScanner {
     pub fn evaluate(&self, input: &Input<'_>) -> Evidence {
         let mut hits = Hits::new();
         let extracted = self.extract_html(input);
-        let analysis = self.analyse(
-            input,
-            extracted.as_ref().map(|(_, h)| h.as_slice()),
-            &mut hits,
-        );
-        analysis.evidence
+        self.analyse(input, extracted.as_ref(), &mut hits).evidence
     }
 
     fn extract_html(&self, input: &Input<'_>) -> Option<(View, Vec<html::HiddenSegment>)> {
@@ -316,10 +314,11 @@ impl InjectionScanner {
     fn analyse(
         &self,
         input: &Input<'_>,
-        hidden: Option<&[html::HiddenSegment]>,
+        extracted: Option<&(View, Vec<html::HiddenSegment>)>,
         hits: &mut Hits,
     ) -> Analysis {
         let text = input.text;
+        let hidden = extracted.map(|(_, h)| h.as_slice());
         // Hidden segments first, so a hidden instruction keeps its provenance when the raw text matches too.
         for (i, seg) in hidden.unwrap_or(&[]).iter().enumerate() {
             self.collect(
@@ -336,6 +335,18 @@ impl InjectionScanner {
         }
         for (i, v) in input.views.decoded.iter().enumerate() {
             self.collect(text, &v.text, Some(v), Source::Decoded(i as u16), hits);
+        }
+        // Tag-stripped text can join words split by markup ("ig<b></b>nore"); only worth a pass when it differs.
+        if let Some((visible, _)) = extracted
+            && visible.text.len() != text.len()
+        {
+            self.collect(
+                text,
+                &visible.text,
+                Some(visible),
+                Source::HtmlVisible,
+                hits,
+            );
         }
 
         let signatures = self.signature_score(hits);
@@ -500,25 +511,9 @@ impl Scanner for InjectionScanner {
             leaks.scan(input.text, out);
         }
         let extracted = self.extract_html(input);
-        let hidden = extracted.as_ref().map(|(_, h)| h.as_slice());
         let mut hits = Hits::new();
-        let a = self.analyse(input, hidden, &mut hits);
-        // Tag-stripped text can join words split by markup ("ig<b></b>nore"); only worth a pass when it differs.
-        if let Some((visible, _)) = &extracted
-            && visible.text.len() != input.text.len()
-        {
-            let before = hits.len;
-            self.collect(
-                input.text,
-                &visible.text,
-                Some(visible),
-                Source::HtmlVisible,
-                &mut hits,
-            );
-            if hits.len != before {
-                return self.report(input, hidden, &hits, self.reanalyse(&a, &hits), out);
-            }
-        }
+        let a = self.analyse(input, extracted.as_ref(), &mut hits);
+        let hidden = extracted.as_ref().map(|(_, h)| h.as_slice());
         self.report(input, hidden, &hits, a, out);
     }
 }
@@ -541,17 +536,6 @@ impl InjectionScanner {
             }
         }
         fusion::combine_signatures(&mut weights[..distinct])
-    }
-
-    /// Recomputes the signature term after hits were added outside [`InjectionScanner::analyse`].
-    fn reanalyse(&self, a: &Analysis, hits: &Hits) -> Analysis {
-        let mut evidence = a.evidence;
-        evidence.signatures = self.signature_score(hits);
-        Analysis {
-            evidence,
-            addressed: a.addressed,
-            clf_source: a.clf_source,
-        }
     }
 
     fn report(

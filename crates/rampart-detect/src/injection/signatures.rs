@@ -6,7 +6,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::Regex;
 use serde::Deserialize;
 
@@ -194,6 +194,8 @@ pub(crate) fn compile(toml_text: &str) -> Result<Signatures, String> {
     let keywords = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
+        // Overlapping search cannot use the literal prefilter, so a full DFA keeps the one pass cheap.
+        .kind(Some(AhoCorasickKind::DFA))
         .build(&keyword_list)
         .map_err(|e| format!("keyword automaton: {e}"))?;
     Ok(Signatures {
