@@ -40,6 +40,8 @@ pub struct Pipeline {
     allow_values: HashSet<String>,
     allow_patterns: regex::RegexSet,
     anonymizer: Anonymizer,
+    /// Some scanner reads decoded views, so the pipeline decodes once for all of them.
+    decode: bool,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -99,6 +101,7 @@ impl Pipeline {
             message: format!("redact: {e}"),
         })?;
         Ok(Pipeline {
+            decode: scanners.iter().any(|s| s.needs_decoded_views()),
             allow_values: policy.allow.values.iter().cloned().collect(),
             allow_patterns,
             anonymizer,
@@ -133,7 +136,11 @@ impl Pipeline {
     /// Runs every scanner and filters the findings through the policy's allow-lists and thresholds, sorted by
     /// span. This is the part of [`Pipeline::scan`] that does not decide anything.
     pub fn findings(&self, text: &str, direction: Direction) -> (Vec<Finding>, usize) {
-        let views = rampart_text::views(text);
+        let views = if self.decode {
+            rampart_text::views_with_decoded(text)
+        } else {
+            rampart_text::views(text)
+        };
         let input = Input {
             text,
             views: &views,
@@ -156,6 +163,21 @@ impl Pipeline {
         });
         // Two scanners (or one scanner over two views) may report the same thing twice: keep the strongest.
         findings.dedup_by(|later, kept| later.span == kept.span && later.rule == kept.rule);
+        // Personal data inside a credential (the host or user of a connection string) is part of that
+        // credential: one finding, the stronger one, explains it.
+        let secrets: Vec<_> = findings
+            .iter()
+            .filter(|f| f.category == rampart_core::Category::Secret)
+            .map(|f| f.span)
+            .collect();
+        if !secrets.is_empty() {
+            findings.retain(|f| {
+                f.category != rampart_core::Category::Pii
+                    || !secrets
+                        .iter()
+                        .any(|s| s.start <= f.span.start && f.span.end <= s.end)
+            });
+        }
         let max = policy.limits.max_findings;
         let dropped = findings.len().saturating_sub(max);
         findings.truncate(max);

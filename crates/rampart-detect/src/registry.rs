@@ -29,6 +29,11 @@ pub static SCANNERS: &[ScannerSpec] = &[
         build: crate::unicode::build,
         example_config: crate::unicode::EXAMPLE_CONFIG,
     },
+    ScannerSpec {
+        id: crate::injection::ID,
+        build: crate::injection::build,
+        example_config: crate::injection::EXAMPLE_CONFIG,
+    },
 ];
 
 /// Metadata of every rule of every scanner, built with default options.

@@ -16,8 +16,8 @@
 //! Plain ASCII text (the common case) costs one `is_ascii` check and one byte scan, and produces no view.
 #![deny(missing_docs)]
 
-pub mod decode;
 mod confusable;
+pub mod decode;
 mod hidden;
 mod normalize;
 

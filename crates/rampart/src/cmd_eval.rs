@@ -14,6 +14,9 @@ pub enum Target {
     Pii,
     /// The `secrets` scanner; span-level, per secret family.
     Secrets,
+    /// The `injection` scanner; document-level (`{"text", "label": 0|1, "kind"}`), with FPR per kind and
+    /// latency.
+    Injection,
 }
 
 #[derive(Clone, Copy, Default, ValueEnum)]
@@ -30,7 +33,8 @@ pub struct EvalArgs {
     /// Which detector to evaluate.
     #[arg(value_enum)]
     pub target: Target,
-    /// JSONL corpus: `{"text", "spans": [{"start", "end", "type"}]}`, offsets in code points.
+    /// JSONL corpus: `{"text", "spans": [{"start", "end", "type"}]}` with offsets in code points, or for
+    /// `injection` `{"text", "label": 0|1, "kind"?}`.
     pub corpus: PathBuf,
     /// Policy whose scanner options and threshold apply (default: the embedded policy).
     #[arg(long, env = "RAMPART_POLICY")]
@@ -38,6 +42,9 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: EvalFormat,
+    /// Direction the texts are scanned in (injection corpora of documents use `document`).
+    #[arg(long, value_enum, default_value_t)]
+    pub direction: crate::DirectionArg,
     /// Only these gold types are scored (comma-separated); others are ignored.
     #[arg(long, value_delimiter = ',')]
     pub types: Option<Vec<String>>,
@@ -51,11 +58,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let scanner = match args.target {
         Target::Pii => "pii",
         Target::Secrets => "secrets",
+        Target::Injection => "injection",
     };
     anyhow::ensure!(
         pipeline.scanners().iter().any(|s| s.id() == scanner),
         "the policy does not enable the `{scanner}` scanner"
     );
+    if let Target::Injection = args.target {
+        return run_binary(&args, &pipeline, scanner);
+    }
     let corpus =
         Corpus::load(&args.corpus).with_context(|| format!("{}", args.corpus.display()))?;
     let threshold = pipeline.policy().threshold;
@@ -76,6 +87,30 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 print!("{}", report.render_examples());
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Document-level evaluation: a text is flagged when the scanner reports anything at or above the policy
+/// threshold; latency covers the whole pipeline call, views and decoding included.
+fn run_binary(
+    args: &EvalArgs,
+    pipeline: &rampart_detect::Pipeline,
+    scanner: &str,
+) -> anyhow::Result<ExitCode> {
+    use rampart_detect::eval::binary::{evaluate_binary, load_binary};
+    let corpus = load_binary(&args.corpus).with_context(|| format!("{}", args.corpus.display()))?;
+    let threshold = pipeline.policy().threshold;
+    let direction: Direction = args.direction.into();
+    let report = evaluate_binary(&corpus, |text| {
+        let (findings, _) = pipeline.findings(text, direction);
+        findings
+            .iter()
+            .any(|f| f.scanner == scanner && f.score >= threshold)
+    });
+    match args.format {
+        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        EvalFormat::Text => print!("{}", report.render_text()),
     }
     Ok(ExitCode::SUCCESS)
 }

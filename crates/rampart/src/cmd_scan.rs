@@ -197,12 +197,14 @@ pub fn scan_source(
             *chars += seg.chars().count() as u64;
             *pos = f.span.start;
             let line_start = text[..f.span.start].rfind('\n').map_or(0, |i| i + 1);
-            let line_end = text[f.span.end..]
+            let line_end = text[f.span.start..]
                 .find('\n')
-                .map_or(text.len(), |i| f.span.end + i);
+                .map_or(text.len(), |i| f.span.start + i);
             let line_text = &text[line_start..line_end];
             let col = text[line_start..f.span.start].chars().count();
             let match_chars = f.matched(text).chars().count();
+            // A span over several lines is underlined on its first line only.
+            let shown_chars = text[f.span.start..f.span.end.min(line_end)].chars().count();
             action = action.max(*act);
             if f.score >= pipeline.policy().threshold {
                 risk = risk.max(f.score);
@@ -228,7 +230,7 @@ pub fn scan_source(
                 excerpt: f.excerpt(text),
                 explanation: f.explanation.clone(),
                 line_text: line_text.to_owned(),
-                line_span: (col, col + match_chars),
+                line_span: (col, col + shown_chars),
             });
         }
         let rest = &text[line_cursor.0..commit.max(line_cursor.0)];

@@ -1,4 +1,5 @@
 //! End-to-end tests of the `rampart` binary: real process, real files, output checked and snapshotted.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -28,8 +28,12 @@
 
 /// Log-odds per unit of combined signature evidence.
 pub const W_SIG: f32 = 6.0;
-/// Lowest classifier log-odds that enters the sum (sigmoid(−3) ≈ 0.047).
-pub const CLF_FLOOR: f32 = -3.0;
+/// Lowest classifier log-odds that enters the sum (sigmoid(−6) ≈ 0.0025). A confident "benign" from the
+/// classifier can outvote one signature: texts that discuss attacks ("what does 'ignore previous
+/// instructions' do?") match phrases, and the classifier, trained on such hard benign text, knows better.
+pub const CLF_FLOOR: f32 = -6.0;
+/// The classifier's term when it is switched off: signatures then decide alone.
+pub const CLF_ABSENT: f32 = -3.0;
 /// Highest classifier log-odds that enters the sum, so one layer never saturates the score by itself.
 pub const CLF_CEIL: f32 = 6.0;
 /// Log-odds for an instruction addressed to an AI reader inside data.
@@ -128,7 +132,7 @@ impl Evidence {
     pub fn log_odds(&self) -> f32 {
         let clf = self
             .classifier
-            .map_or(CLF_FLOOR, |p| logit(p).clamp(CLF_FLOOR, CLF_CEIL));
+            .map_or(CLF_ABSENT, |p| logit(p).clamp(CLF_FLOOR, CLF_CEIL));
         W_SIG * self.signatures.clamp(0.0, 1.0)
             + clf
             + W_CTX * self.context.clamp(0.0, 1.0)
@@ -158,24 +162,31 @@ mod tests {
     }
 
     #[test]
-    fn classifier_alone_is_its_own_probability_and_cannot_veto_signatures() {
+    fn classifier_alone_is_its_own_probability_and_only_a_confident_benign_vote_outweighs_a_signature()
+     {
         let clf_only = Evidence {
             classifier: Some(0.8),
             ..Evidence::default()
         };
         assert!((clf_only.score() - 0.8).abs() < 1e-3);
-        let strong = Evidence {
+        let unsure = Evidence {
+            signatures: 0.9,
+            classifier: Some(0.3),
+            ..Evidence::default()
+        };
+        assert!(unsure.score() > Sensitivity::Balanced.threshold());
+        let vetoed = Evidence {
             signatures: 0.9,
             classifier: Some(0.0),
             ..Evidence::default()
         };
-        assert!(strong.score() > Sensitivity::Balanced.threshold());
+        assert!(vetoed.score() < Sensitivity::Balanced.threshold());
         let disabled = Evidence {
             signatures: 0.9,
             classifier: None,
             ..Evidence::default()
         };
-        assert_eq!(strong.score(), disabled.score());
+        assert!(disabled.score() > Sensitivity::Balanced.threshold());
         let weak = Evidence {
             signatures: 0.5,
             ..Evidence::default()

@@ -64,6 +64,9 @@ const OPTIONS: &[&str] = &[
 /// Rule id of the document-level finding reported when the fused score passes without a signature.
 pub const SCORE_RULE: &str = "INJ0000";
 
+/// How far above the sensitivity threshold a classifier-only score must be to be reported.
+pub const CLASSIFIER_ONLY_MARGIN: f32 = 0.15;
+
 /// Hits remembered per input; more would not change the decision, only the number of findings.
 const MAX_HITS: usize = 32;
 /// Distinct rules that feed the signature score.
@@ -504,6 +507,10 @@ impl Scanner for InjectionScanner {
         &self.metas
     }
 
+    fn needs_decoded_views(&self) -> bool {
+        true
+    }
+
     fn scan(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
         if input.direction == Direction::Output
             && let Some(leaks) = &self.leaks
@@ -548,6 +555,11 @@ impl InjectionScanner {
     ) {
         let score = a.evidence.score();
         if score < self.threshold {
+            return;
+        }
+        // The classifier alone is weaker evidence than a signature (it has not seen every kind of benign
+        // text: configuration files, logs), so it must clear the threshold by a margin.
+        if hits.len == 0 && score < (self.threshold + CLASSIFIER_ONLY_MARGIN).min(0.95) {
             return;
         }
         let evidence = self.evidence_line(input, &a, score);

@@ -471,7 +471,13 @@ fn default_policy_blocks_smuggled_tags_and_allows_clean_text() {
     );
     let report = pipeline.scan(&text, Direction::Input);
     assert_eq!(report.verdict.action, Action::Block);
+    // Only place names here (reported by the PII scanner); nothing hidden.
     let report = pipeline.scan("Привет 👩‍💻 München", Direction::Input);
-    assert_eq!(report.verdict.action, Action::Allow);
-    assert!(report.verdict.findings.is_empty());
+    assert!(
+        report
+            .verdict
+            .findings
+            .iter()
+            .all(|f| f.scanner != "hidden-unicode")
+    );
 }
