@@ -59,6 +59,8 @@ pub struct ActionRule {
     pub min_severity: Option<Severity>,
     /// Only findings at least this confident.
     pub min_score: Option<f32>,
+    /// Only findings at most this confident (to treat weak and strong evidence differently).
+    pub max_score: Option<f32>,
     /// What to do.
     pub action: Action,
 }
@@ -77,6 +79,7 @@ impl ActionRule {
             && self.direction.is_none_or(|d| d == direction)
             && self.min_severity.is_none_or(|s| finding.severity >= s)
             && self.min_score.is_none_or(|s| finding.score >= s)
+            && self.max_score.is_none_or(|s| finding.score <= s)
     }
 }
 
@@ -222,6 +225,9 @@ impl Policy {
         for (i, rule) in self.actions.iter().enumerate() {
             if let Some(s) = rule.min_score {
                 unit(&format!("actions[{i}].min_score"), s)?;
+            }
+            if let Some(s) = rule.max_score {
+                unit(&format!("actions[{i}].max_score"), s)?;
             }
         }
         if self.limits.max_bytes == 0 {

@@ -708,13 +708,12 @@ impl PiiScanner {
             .split(['/', '?', '#'])
             .next()
             .is_some_and(|h| h.contains('@'));
+        // A URL is certainly a URL; whether it is personal is the policy's call (the default policy logs
+        // URLs without user information instead of redacting them).
         let (score, what) = if with_user {
-            (0.6, "URL carrying user information")
+            (0.85, "URL carrying user information")
         } else {
-            (
-                0.4,
-                "web address (weak on its own, reported below the action threshold)",
-            )
+            (0.8, "web address")
         };
         self.emit(
             out,
