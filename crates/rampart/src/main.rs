@@ -18,7 +18,7 @@ use rampart_detect::Pipeline;
 
 /// Rampart: a security platform for generative AI.
 ///
-/// Exit codes: 0 clean, 1 findings at or above the policy's threshold, 2 error.
+/// Exit codes: 0 clean, 1 findings at or above the policy threshold that it redacts or blocks, 2 error.
 #[derive(Parser)]
 #[command(name = "rampart", version, about, long_about = None, propagate_version = true)]
 struct Cli {
