@@ -59,6 +59,20 @@ fn pipeline(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // The data-protection scanners alone (the default policy minus injection): what the pipeline costs
+    // when only secrets, PII and hidden Unicode are wanted.
+    let mut policy = rampart_detect::default_policy();
+    policy.scanners.remove("injection");
+    let pipeline = Pipeline::from_policy(policy).expect("policy builds");
+    let mut group = c.benchmark_group("pipeline/data-protection");
+    for (name, text) in [("chat-1k", CHAT), ("doc-1m", doc.as_str())] {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(pipeline.scan(black_box(text), Direction::Input)))
+        });
+    }
+    group.finish();
 }
 
 criterion_group! {

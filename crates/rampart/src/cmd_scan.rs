@@ -89,7 +89,9 @@ impl FileReport {
     /// True when a finding reached the policy threshold and the policy acts on it (exit code 1). Findings
     /// the policy explicitly lets through (URLs in the default policy) are reported without failing.
     pub fn failed(&self, threshold: f32) -> bool {
-        self.findings.iter().any(|f| f.score >= threshold && f.action != Action::Allow)
+        self.findings
+            .iter()
+            .any(|f| f.score >= threshold && f.action != Action::Allow)
     }
 }
 
