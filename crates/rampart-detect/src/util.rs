@@ -131,3 +131,53 @@ pub fn context_after(text: &str, end: usize, n: usize) -> &str {
     let end = ceil_char_boundary(text, end);
     &text[end..to]
 }
+
+/// Among the findings pushed since `from`, keeps the strongest of each group of overlapping ones (higher
+/// score, then longer span, then the earlier one, so the original text wins over a view's repeat of it).
+/// Used by scanners whose rules or views may report the same value twice.
+pub fn keep_strongest_overlapping(out: &mut Vec<rampart_core::Finding>, from: usize) {
+    let from = from.min(out.len());
+    out[from..].sort_by(|a, b| {
+        a.span
+            .start
+            .cmp(&b.span.start)
+            .then(b.span.end.cmp(&a.span.end))
+    });
+    let mut kept = from;
+    for i in from..out.len() {
+        if kept > from && out[kept - 1].span.overlaps(out[i].span) {
+            let (last, cur) = (&out[kept - 1], &out[i]);
+            let better = cur.score > last.score
+                || (cur.score == last.score && cur.span.len() > last.span.len());
+            if better {
+                out.swap(kept - 1, i);
+            }
+        } else {
+            out.swap(kept, i);
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
+}
+
+/// The BIP-173 checksum polymod over 5-bit values: 1 for a valid bech32 string, `0x2bc830a3` for bech32m.
+pub fn bech32_polymod(values: impl Iterator<Item = u8>) -> u32 {
+    const GEN: [u32; 5] = [
+        0x3b6a_57b2,
+        0x2650_8e6d,
+        0x1ea1_19fa,
+        0x3d42_33dd,
+        0x2a14_62b3,
+    ];
+    let mut chk = 1u32;
+    for v in values {
+        let top = chk >> 25;
+        chk = ((chk & 0x01ff_ffff) << 5) ^ u32::from(v);
+        for (i, g) in GEN.iter().enumerate() {
+            if (top >> i) & 1 == 1 {
+                chk ^= g;
+            }
+        }
+    }
+    chk
+}

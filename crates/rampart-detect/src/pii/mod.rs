@@ -253,7 +253,7 @@ impl Scanner for PiiScanner {
                 }
             }
         }
-        resolve_overlaps(out, first);
+        crate::util::keep_strongest_overlapping(out, first);
         if let Some(names) = &self.names {
             let structured = out.len();
             names.scan(text, out);
@@ -277,28 +277,6 @@ impl Scanner for PiiScanner {
             }
         }
     }
-}
-
-/// Keeps, among overlapping findings from this scanner, the one with the highest score (then the longest;
-/// then the first, so the original text wins over the normalised view).
-fn resolve_overlaps(out: &mut Vec<Finding>, first: usize) {
-    let tail = &mut out[first..];
-    tail.sort_by_key(|f| f.span.start);
-    let mut kept = first;
-    for i in first..out.len() {
-        if kept > first && out[kept - 1].span.overlaps(out[i].span) {
-            let (prev, cur) = (&out[kept - 1], &out[i]);
-            let better = cur.score > prev.score
-                || (cur.score == prev.score && cur.span.len() > prev.span.len());
-            if better {
-                out.swap(kept - 1, i);
-            }
-        } else {
-            out.swap(kept, i);
-            kept += 1;
-        }
-    }
-    out.truncate(kept);
 }
 
 /// Context words seen around a candidate.

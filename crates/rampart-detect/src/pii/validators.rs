@@ -600,27 +600,6 @@ pub fn btc_base58(s: &str) -> bool {
 
 const BECH32_CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
-fn bech32_polymod(values: impl Iterator<Item = u8>) -> u32 {
-    const GEN: [u32; 5] = [
-        0x3b6a_57b2,
-        0x2650_8e6d,
-        0x1ea1_19fa,
-        0x3d42_33dd,
-        0x2a14_62b3,
-    ];
-    let mut chk: u32 = 1;
-    for v in values {
-        let top = chk >> 25;
-        chk = ((chk & 0x01ff_ffff) << 5) ^ u32::from(v);
-        for (i, g) in GEN.iter().enumerate() {
-            if (top >> i) & 1 == 1 {
-                chk ^= g;
-            }
-        }
-    }
-    chk
-}
-
 /// Segwit address in bech32 (witness v0) or bech32m (v1+) with a valid checksum and program length.
 pub fn btc_bech32(s: &str) -> bool {
     let bytes = s.as_bytes();
@@ -659,7 +638,7 @@ pub fn btc_bech32(s: &str) -> bool {
         .chain(std::iter::once(0))
         .chain(hrp.iter().map(|b| hrp_lower(b) & 31))
         .chain(data.iter().copied());
-    let constant = bech32_polymod(expanded);
+    let constant = crate::util::bech32_polymod(expanded);
     let version = data[0];
     let program_groups = data.len() - 7;
     let program_bytes = program_groups * 5 / 8;

@@ -422,33 +422,6 @@ fn finding(rule: &'static Rule, span: Span, score: f32, explanation: String) -> 
     }
 }
 
-/// Among findings pushed since `from`, keeps the strongest of each group of overlapping ones: a provider
-/// rule beats the generic rule on the same value, and a view's repeat of an original finding disappears.
-fn resolve_overlaps(out: &mut Vec<Finding>, from: usize) {
-    let tail = &mut out[from..];
-    tail.sort_by(|a, b| {
-        a.span
-            .start
-            .cmp(&b.span.start)
-            .then(b.span.end.cmp(&a.span.end))
-    });
-    let mut kept = from;
-    for i in from..out.len() {
-        if kept > from && out[kept - 1].span.overlaps(out[i].span) {
-            let (last, cur) = (&out[kept - 1], &out[i]);
-            let better = cur.score > last.score
-                || (cur.score == last.score && cur.span.len() > last.span.len());
-            if better {
-                out.swap(kept - 1, i);
-            }
-        } else {
-            out.swap(kept, i);
-            kept += 1;
-        }
-    }
-    out.truncate(kept);
-}
-
 fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -472,7 +445,7 @@ impl Scanner for SecretsScanner {
             self.scan_text(&view.text, Some(view), input.text, now, out);
         }
         if out.len() > start + 1 {
-            resolve_overlaps(out, start);
+            crate::util::keep_strongest_overlapping(out, start);
         }
     }
 

@@ -72,27 +72,6 @@ fn crc32_github(token: &str, base: f32) -> Check {
 
 const BECH32: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
-fn bech32_polymod(values: impl Iterator<Item = u8>) -> u32 {
-    const GEN: [u32; 5] = [
-        0x3b6a_57b2,
-        0x2650_8e6d,
-        0x1ea1_19fa,
-        0x3d42_33dd,
-        0x2a14_62b3,
-    ];
-    let mut chk = 1u32;
-    for v in values {
-        let top = chk >> 25;
-        chk = ((chk & 0x01ff_ffff) << 5) ^ u32::from(v);
-        for (i, g) in GEN.iter().enumerate() {
-            if (top >> i) & 1 == 1 {
-                chk ^= g;
-            }
-        }
-    }
-    chk
-}
-
 /// BIP-173 bech32 checksum over the lower-cased string (`age-secret-key-1…`).
 fn bech32_age(value: &str, base: f32) -> Check {
     let lower = value.to_ascii_lowercase();
@@ -112,7 +91,7 @@ fn bech32_age(value: &str, base: f32) -> Check {
         .chain([0])
         .chain(hrp.bytes().map(|b| b & 31))
         .chain(digits);
-    if bech32_polymod(expanded) == 1 {
+    if crate::util::bech32_polymod(expanded) == 1 {
         Check::Keep {
             score: 0.99f32.max(base),
             note: "bech32 checksum valid".into(),
