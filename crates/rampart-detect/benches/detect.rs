@@ -75,10 +75,49 @@ fn pipeline(c: &mut Criterion) {
     group.finish();
 }
 
+/// The injection layers separately at the sizes the gateway sees (100 B, 1 KiB, 10 KiB): decoding, the
+/// classifier alone, and the whole injection scanner on precomputed views.
+fn injection_layers(c: &mut Criterion) {
+    let doc = document_1m();
+    let scanner = rampart_detect::injection::build(&toml::Table::new()).expect("injection builds");
+    let classifier = rampart_detect::injection::classifier::Classifier::embedded();
+    let limits = rampart_text::decode::DecodeLimits::default();
+    for size in [100usize, 1024, 10 * 1024] {
+        let mut end = size.min(doc.len());
+        while !doc.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = &doc[..end];
+        let mut group = c.benchmark_group(format!("injection/{size}B"));
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function("decode", |b| {
+            b.iter(|| black_box(rampart_text::decode::decode_views(black_box(text), &limits)))
+        });
+        group.bench_function("classifier", |b| {
+            b.iter(|| black_box(classifier.score(black_box(text))))
+        });
+        let views = rampart_text::views_with_decoded(text);
+        let input = Input {
+            text,
+            views: &views,
+            direction: Direction::Input,
+        };
+        group.bench_function("detector", |b| {
+            let mut out = Vec::new();
+            b.iter(|| {
+                out.clear();
+                scanner.scan(black_box(&input), &mut out);
+                black_box(out.len())
+            })
+        });
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2));
-    targets = scanners, pipeline
+    targets = scanners, pipeline, injection_layers
 }
 criterion_main!(benches);
