@@ -197,6 +197,24 @@ impl Pipeline {
 
     /// Scans `text` and decides; placeholders for redacted values are recorded in `vault`.
     pub fn scan_with_vault(&self, text: &str, direction: Direction, vault: &mut Vault) -> Report {
+        let mut report = self.assess(text, direction);
+        if report.verdict.action == Action::Redact {
+            let redact: Vec<Finding> = report
+                .verdict
+                .findings
+                .iter()
+                .zip(&report.actions)
+                .filter(|(_, a)| **a == Action::Redact)
+                .map(|(f, _)| f.clone())
+                .collect();
+            report.verdict.sanitized = Some(self.anonymizer.anonymize(text, &redact, vault));
+        }
+        report
+    }
+
+    /// Scans and decides without producing sanitised text: for front ends that report findings but do not
+    /// forward the text (`rampart scan`), so they do not pay for redaction they would throw away.
+    pub fn assess(&self, text: &str, direction: Direction) -> Report {
         let (findings, dropped) = self.findings(text, direction);
         let actions: Vec<Action> = findings
             .iter()
@@ -208,21 +226,12 @@ impl Pipeline {
             .filter(|f| f.score >= self.policy.threshold)
             .map(|f| f.score)
             .fold(0.0f32, f32::max);
-        let sanitized = (action == Action::Redact).then(|| {
-            let redact: Vec<Finding> = findings
-                .iter()
-                .zip(&actions)
-                .filter(|(_, a)| **a == Action::Redact)
-                .map(|(f, _)| f.clone())
-                .collect();
-            self.anonymizer.anonymize(text, &redact, vault)
-        });
         Report {
             verdict: Verdict {
                 action,
                 risk,
                 findings,
-                sanitized,
+                sanitized: None,
             },
             actions,
             dropped,

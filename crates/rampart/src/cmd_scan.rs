@@ -168,7 +168,7 @@ pub fn scan_source(
     let mut dropped = 0usize;
     let stats = input::read_chunks(reader, CHUNK_BYTES, |chunk| {
         let text = chunk.text;
-        let report = pipeline.scan(text, direction);
+        let report = pipeline.assess(text, direction);
         let mut commit = if chunk.is_last {
             text.len()
         } else {
