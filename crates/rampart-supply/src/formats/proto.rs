@@ -36,8 +36,10 @@ impl<'a> Message<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Value<'a> {
     Varint(u64),
-    Fixed64(u64),
-    Fixed32(u32),
+    /// An 8-byte value; no field these checks read has this type, so the bytes are skipped.
+    Fixed64,
+    /// A 4-byte value, skipped likewise.
+    Fixed32,
     /// Length-delimited: a string, bytes, a packed array or a nested message.
     Len(Message<'a>),
 }
@@ -46,13 +48,6 @@ impl<'a> Value<'a> {
     pub(crate) fn message(self) -> Option<Message<'a>> {
         match self {
             Value::Len(m) => Some(m),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn varint(self) -> Option<u64> {
-        match self {
-            Value::Varint(v) => Some(v),
             _ => None,
         }
     }
@@ -145,10 +140,8 @@ impl<'a> Fields<'a> {
         let value = match (tag & 7) as u8 {
             0 => Value::Varint(self.varint()?),
             1 => {
-                let (b, _) = self.take(8, "fixed64")?;
-                Value::Fixed64(u64::from_le_bytes([
-                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-                ]))
+                self.take(8, "fixed64")?;
+                Value::Fixed64
             }
             2 => {
                 let len_pos = self.pos;
@@ -161,8 +154,8 @@ impl<'a> Fields<'a> {
                 Value::Len(Message::new(b, self.abs(start)))
             }
             5 => {
-                let (b, _) = self.take(4, "fixed32")?;
-                Value::Fixed32(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                self.take(4, "fixed32")?;
+                Value::Fixed32
             }
             wire => return Err(WireError::WireType { wire, offset }),
         };
@@ -259,14 +252,14 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(fields.len(), 4);
-        assert_eq!(fields[0].value.varint(), Some(300));
+        assert!(matches!(fields[0].value, Value::Varint(300)));
         let m = fields[1].value.message().unwrap();
         assert_eq!(
             (m.bytes, m.offset, fields[1].offset),
             (&b"hi"[..], 105, 103)
         );
-        assert!(matches!(fields[2].value, Value::Fixed64(1)));
-        assert!(matches!(fields[3].value, Value::Fixed32(2)));
+        assert!(matches!(fields[2].value, Value::Fixed64));
+        assert!(matches!(fields[3].value, Value::Fixed32));
     }
 
     #[test]

@@ -145,8 +145,7 @@ pub fn scan(data: &[u8], out: &mut Vec<ModelFinding>) {
     let mut seen = HashSet::new();
     let mut extents: Vec<(u64, u64, &str)> = Vec::new();
     for (key, value) in &header.entries {
-        let repeat = !seen.insert(key.as_str());
-        if repeat {
+        if !seen.insert(key.as_str()) {
             sink.emit(&DUPLICATE_KEY, key_offset(key, 1), || {
                 format!(
                     "`{}` appears more than once in the header",
@@ -228,10 +227,8 @@ pub fn scan(data: &[u8], out: &mut Vec<ModelFinding>) {
                 )
             });
         }
-        if !repeat {
-            // Clipped to the file, so the bytes an out-of-bounds tensor does cover are not called trailing.
-            extents.push((begin.min(data_len), end.min(data_len), key));
-        }
+        // Clipped to the file, so the bytes an out-of-bounds tensor does cover are not called trailing.
+        extents.push((begin.min(data_len), end.min(data_len), key));
     }
     extents.sort_unstable();
     let abs = |o: u64| data_start as u64 + o;
@@ -492,7 +489,7 @@ mod tests {
                 "safetensors.malformed",
                 "safetensors.malformed",
                 "safetensors.bad-metadata",
-                "safetensors.gap"
+                "safetensors.overlapping-tensors"
             ]
         );
     }
