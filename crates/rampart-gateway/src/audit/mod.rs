@@ -223,14 +223,22 @@ pub enum AuditError {
 #[derive(Clone)]
 pub struct AuditLog {
     inner: Arc<Inner>,
+    reader: AuditReader,
 }
 
 struct Inner {
     tx: mpsc::Sender<Msg>,
     dropped: Arc<AtomicU64>,
-    reader: Reader,
 }
 
+/// Read-only access to an existing audit log: verify, tail, search. Starts no writer and creates nothing,
+/// so it works for an auditor who may only read the database. Cheap to clone.
+#[derive(Clone)]
+pub struct AuditReader {
+    backend: Reader,
+}
+
+#[derive(Clone)]
 enum Reader {
     Sqlite(sqlite::SqliteReader),
     #[cfg(feature = "postgres")]
@@ -244,22 +252,31 @@ pub(crate) enum Msg {
     Flush(oneshot::Sender<Result<(), String>>),
 }
 
+fn check_backend(cfg: &AuditConfig) -> Result<(), AuditError> {
+    match cfg.backend {
+        AuditBackend::Sqlite if cfg.url.is_some() => Err(AuditError::Config(
+            "audit.url is only used with backend = \"postgres\"".into(),
+        )),
+        AuditBackend::Sqlite => Ok(()),
+        #[cfg(feature = "postgres")]
+        AuditBackend::Postgres => Ok(()),
+        #[cfg(not(feature = "postgres"))]
+        AuditBackend::Postgres => Err(AuditError::PostgresNotBuilt),
+    }
+}
+
 impl AuditLog {
     /// sqlite: `<data_dir>/audit.db` (created with `data_dir` if missing); postgres: `cfg.url` (feature
     /// "postgres", else [`AuditError::PostgresNotBuilt`]), creating the tables if missing. Starts the
     /// writer. Must run inside a tokio runtime.
     pub async fn open(cfg: &AuditConfig, data_dir: &Path) -> Result<AuditLog, AuditError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| AuditError::NoRuntime)?;
+        check_backend(cfg)?;
         let (tx, rx) = mpsc::channel(cfg.queue_capacity.max(1));
         let dropped = Arc::new(AtomicU64::new(0));
         let pending = Pending::new(Arc::clone(&dropped));
-        let reader = match cfg.backend {
+        let backend = match cfg.backend {
             AuditBackend::Sqlite => {
-                if cfg.url.is_some() {
-                    return Err(AuditError::Config(
-                        "audit.url is only used with backend = \"postgres\"".into(),
-                    ));
-                }
                 let path = data_dir.join("audit.db");
                 let dir = data_dir.to_path_buf();
                 let reader = runtime
@@ -270,17 +287,11 @@ impl AuditLog {
             #[cfg(feature = "postgres")]
             AuditBackend::Postgres => Reader::Postgres(postgres::start(cfg, rx, pending).await?),
             #[cfg(not(feature = "postgres"))]
-            AuditBackend::Postgres => {
-                drop((rx, pending));
-                return Err(AuditError::PostgresNotBuilt);
-            }
+            AuditBackend::Postgres => return Err(AuditError::PostgresNotBuilt),
         };
         Ok(AuditLog {
-            inner: Arc::new(Inner {
-                tx,
-                dropped,
-                reader,
-            }),
+            inner: Arc::new(Inner { tx, dropped }),
+            reader: AuditReader { backend },
         })
     }
 
@@ -314,16 +325,64 @@ impl AuditLog {
         self.inner.dropped.load(Ordering::Relaxed)
     }
 
+    /// The read side of this log.
+    pub fn reader(&self) -> &AuditReader {
+        &self.reader
+    }
+
+    /// See [`AuditReader::verify`].
+    pub async fn verify(&self) -> Result<VerifyReport, AuditError> {
+        self.reader.verify().await
+    }
+
+    /// See [`AuditReader::verify_anchored`].
+    pub async fn verify_anchored(&self, anchors: &[Anchor]) -> Result<VerifyReport, AuditError> {
+        self.reader.verify_anchored(anchors).await
+    }
+
+    /// See [`AuditReader::tail`].
+    pub async fn tail(&self, n: usize) -> Result<Vec<StoredRecord>, AuditError> {
+        self.reader.tail(n).await
+    }
+
+    /// See [`AuditReader::search`].
+    pub async fn search(&self, filter: &SearchFilter) -> Result<Vec<StoredRecord>, AuditError> {
+        self.reader.search(filter).await
+    }
+}
+
+impl AuditReader {
+    /// sqlite: `<data_dir>/audit.db`, which must exist ([`AuditError::Missing`] otherwise); postgres:
+    /// `cfg.url`, whose tables must exist. Must run inside a tokio runtime.
+    pub async fn open(cfg: &AuditConfig, data_dir: &Path) -> Result<AuditReader, AuditError> {
+        tokio::runtime::Handle::try_current().map_err(|_| AuditError::NoRuntime)?;
+        check_backend(cfg)?;
+        let backend = match cfg.backend {
+            AuditBackend::Sqlite => {
+                let path = data_dir.join("audit.db");
+                if !path.is_file() {
+                    return Err(AuditError::Missing(path));
+                }
+                Reader::Sqlite(sqlite::SqliteReader::new(path))
+            }
+            #[cfg(feature = "postgres")]
+            AuditBackend::Postgres => Reader::Postgres(postgres::reader(cfg)?),
+            #[cfg(not(feature = "postgres"))]
+            AuditBackend::Postgres => return Err(AuditError::PostgresNotBuilt),
+        };
+        Ok(AuditReader { backend })
+    }
+
     /// Checks the whole chain in one consistent snapshot; see [`VerifyReport`]. Reads every record once
     /// (streaming, constant memory).
     pub async fn verify(&self) -> Result<VerifyReport, AuditError> {
         self.verify_anchored(&[]).await
     }
 
-    /// [`AuditLog::verify`], and also that the record at each anchor's seq still has the anchored hash.
+    /// [`AuditReader::verify`], and also that the record at each anchor's seq still has the anchored hash.
     pub async fn verify_anchored(&self, anchors: &[Anchor]) -> Result<VerifyReport, AuditError> {
         let check = ChainCheck::new(anchors.to_vec());
-        match &self.inner.reader {
+        match &self.backend {
             Reader::Sqlite(r) => {
                 let r = r.clone();
                 tokio::task::spawn_blocking(move || r.verify(check)).await?
@@ -335,19 +394,19 @@ impl AuditLog {
 
     /// The last `n` records, oldest first.
     pub async fn tail(&self, n: usize) -> Result<Vec<StoredRecord>, AuditError> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
         let filter = SearchFilter {
             limit: n,
             ..SearchFilter::default()
         };
-        if n == 0 {
-            return Ok(Vec::new());
-        }
         self.search(&filter).await
     }
 
     /// The most recent `filter.limit` records matching `filter`, oldest first.
     pub async fn search(&self, filter: &SearchFilter) -> Result<Vec<StoredRecord>, AuditError> {
-        match &self.inner.reader {
+        match &self.backend {
             Reader::Sqlite(r) => {
                 let (r, filter) = (r.clone(), filter.clone());
                 tokio::task::spawn_blocking(move || r.search(&filter)).await?

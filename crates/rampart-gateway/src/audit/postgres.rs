@@ -106,6 +106,19 @@ pub(super) async fn start(
     rx: mpsc::Receiver<Msg>,
     pending: Pending,
 ) -> Result<PgReader, AuditError> {
+    let reader = reader(cfg)?;
+    create_schema(&reader.pool, &reader.sql).await?;
+    tokio::spawn(writer(
+        reader.pool.clone(),
+        Arc::clone(&reader.sql),
+        rx,
+        pending,
+    ));
+    Ok(reader)
+}
+
+/// A pool for `cfg.url` (connections are made on first use) and the SQL for `cfg.table_prefix`.
+pub(super) fn reader(cfg: &AuditConfig) -> Result<PgReader, AuditError> {
     let url = cfg
         .url
         .as_deref()
@@ -131,10 +144,10 @@ pub(super) async fn start(
         .wait_timeout(Some(Duration::from_secs(30)))
         .build()
         .map_err(|e| AuditError::Config(format!("PostgreSQL pool: {e}")))?;
-    let sql = Arc::new(Sql::new(&cfg.table_prefix));
-    create_schema(&pool, &sql).await?;
-    tokio::spawn(writer(pool.clone(), Arc::clone(&sql), rx, pending));
-    Ok(PgReader { pool, sql })
+    Ok(PgReader {
+        pool,
+        sql: Arc::new(Sql::new(&cfg.table_prefix)),
+    })
 }
 
 async fn create_schema(pool: &Pool, sql: &Sql) -> Result<(), AuditError> {
@@ -442,6 +455,11 @@ mod tests {
         );
         // Nothing appends to the directory: the database is PostgreSQL.
         assert!(!dir.path().join("audit.db").exists());
+        // A read-only handle (what `rampart audit` uses) sees the same chain.
+        let reader = super::super::AuditReader::open(&config(&url, &prefix), dir.path())
+            .await
+            .unwrap();
+        assert_eq!(reader.verify().await.unwrap().head_hash, report.head_hash);
         drop_tables(&connect(&url).await, &prefix).await;
     }
 

@@ -56,9 +56,7 @@ pub(super) fn start(
         .name("rampart-audit".into())
         .spawn(move || writer(conn, rx, pending))
         .map_err(AuditError::Spawn)?;
-    Ok(SqliteReader {
-        path: Arc::new(path),
-    })
+    Ok(SqliteReader::new(path))
 }
 
 /// The one writer: waits for a message, takes whatever else has queued up, commits it as one transaction.
@@ -127,6 +125,12 @@ pub(super) struct SqliteReader {
 }
 
 impl SqliteReader {
+    pub(super) fn new(path: PathBuf) -> SqliteReader {
+        SqliteReader {
+            path: Arc::new(path),
+        }
+    }
+
     fn connect(&self) -> Result<Connection, AuditError> {
         if !self.path.is_file() {
             return Err(AuditError::Missing(self.path.to_path_buf()));

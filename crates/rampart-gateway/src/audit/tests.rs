@@ -646,3 +646,22 @@ async fn postgres_without_the_feature_is_a_clear_error() {
         Err(AuditError::PostgresNotBuilt)
     ));
 }
+
+#[tokio::test]
+async fn a_reader_sees_the_log_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("nothing-here");
+    assert!(matches!(
+        AuditReader::open(&AuditConfig::default(), &empty).await,
+        Err(AuditError::Missing(p)) if p == empty.join("audit.db")
+    ));
+    assert!(!empty.exists());
+    let log = log_with(dir.path(), 4).await;
+    let reader = AuditReader::open(&AuditConfig::default(), dir.path())
+        .await
+        .unwrap();
+    let report = reader.verify().await.unwrap();
+    assert!(report.ok);
+    assert_eq!(report.records, 4);
+    assert_eq!(reader.tail(10).await.unwrap(), log.tail(10).await.unwrap());
+}
