@@ -268,7 +268,8 @@ fn check_backend(cfg: &AuditConfig) -> Result<(), AuditError> {
 impl AuditLog {
     /// sqlite: `<data_dir>/audit.db` (created with `data_dir` if missing); postgres: `cfg.url` (feature
     /// "postgres", else [`AuditError::PostgresNotBuilt`]), creating the tables if missing. Starts the
-    /// writer. Must run inside a tokio runtime.
+    /// writer. Must run inside a tokio runtime; the PostgreSQL backend needs its IO and time drivers
+    /// (`enable_all`, as `#[tokio::main]` does).
     pub async fn open(cfg: &AuditConfig, data_dir: &Path) -> Result<AuditLog, AuditError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| AuditError::NoRuntime)?;
         check_backend(cfg)?;
@@ -353,7 +354,8 @@ impl AuditLog {
 
 impl AuditReader {
     /// sqlite: `<data_dir>/audit.db`, which must exist ([`AuditError::Missing`] otherwise); postgres:
-    /// `cfg.url`, whose tables must exist. Must run inside a tokio runtime.
+    /// `cfg.url`, whose tables must exist. Must run inside a tokio runtime (PostgreSQL: with IO and time
+    /// enabled).
     pub async fn open(cfg: &AuditConfig, data_dir: &Path) -> Result<AuditReader, AuditError> {
         tokio::runtime::Handle::try_current().map_err(|_| AuditError::NoRuntime)?;
         check_backend(cfg)?;
