@@ -238,21 +238,38 @@ fn record_line(r: &StoredRecord) -> String {
         ("model", &rec.model),
     ] {
         if let Some(v) = value {
-            line.push_str(&format!(" {label}={v}"));
+            line.push_str(&format!(" {label}={}", printable(v)));
         }
     }
     line.push(' ');
-    line.push_str(&rec.endpoint);
+    line.push_str(&printable(&rec.endpoint));
     if !rec.findings.is_empty() {
         let mut rules: Vec<&str> = rec.findings.iter().map(|f| f.rule.as_str()).collect();
         rules.dedup();
-        line.push_str(&format!(" rules={}", rules.join(",")));
+        line.push_str(&format!(" rules={}", printable(&rules.join(","))));
     }
-    line.push_str(&format!(" {}ms", rec.latency_ms));
+    line.push_str(&format!(" {:.1}ms", rec.latency_ms));
     if let Some(reason) = &rec.reason {
         line.push_str(&format!(" reason={reason:?}"));
     }
     line
+}
+
+/// Model names and the like come from clients: escape control characters so a record cannot drive the
+/// terminal that displays it.
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Unix milliseconds as RFC 3339 UTC with milliseconds.
@@ -368,6 +385,9 @@ mod tests {
                 ..Default::default()
             },
         };
+        let mut hostile = r.clone();
+        hostile.record.model = Some("gpt\u{1b}[2J".into());
+        assert!(record_line(&hostile).contains("model=gpt\\u{1b}[2J "));
         assert_eq!(
             record_line(&r),
             "#12 2023-11-14T22:13:20.123Z block 403 key=ab12cd34 model=gpt-4o /v1/chat/completions 12.5ms reason=\"secret in prompt\""
