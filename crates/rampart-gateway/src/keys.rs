@@ -659,12 +659,37 @@ mod tests {
     }
 
     #[test]
-    fn open_creates_nested_data_dirs() {
+    fn open_creates_nested_private_data_dirs() {
         let dir = tempfile::tempdir().unwrap();
         let nested = dir.path().join("a/b");
         let store = KeyStore::open(&nested).unwrap();
         assert_eq!(store.path(), nested.join("rampart.db"));
         assert!(store.path().is_file());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&nested).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "data dir readable by others: {mode:o}");
+        }
+    }
+
+    #[test]
+    fn handles_can_be_shared_across_threads() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<KeyStore>();
+        shareable::<crate::audit::AuditLog>();
+        shareable::<crate::audit::AuditReader>();
+        let (_dir, store) = store();
+        let (_, key) = store.create("dev", None, None).unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, key) = (store.clone(), key.clone());
+                std::thread::spawn(move || (0..50).all(|_| store.verify(&key).unwrap().is_some()))
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().unwrap());
+        }
     }
 
     #[test]

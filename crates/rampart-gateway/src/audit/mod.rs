@@ -540,8 +540,7 @@ pub(crate) fn seal(
     }
     let mut prev = head_hash.to_string();
     let mut out = Vec::with_capacity(records.len());
-    for (i, rec) in records.iter().enumerate() {
-        let seq = head_seq + 1 + i64::try_from(i).unwrap_or(i64::MAX - head_seq - 1);
+    for (seq, rec) in (head_seq + 1..).zip(records) {
         let body = canonical_body(rec)?;
         let hash = chain_hash(&prev, seq.unsigned_abs(), &body);
         out.push(SealedRow {
