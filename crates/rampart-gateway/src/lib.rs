@@ -5,3 +5,9 @@
 //! authenticate → authorise (role, model, tools) → limit (rate, tokens, size) → parse into the internal
 //! message model → scan input → act (block / redact via the vault) → forward → scan output (whole or
 //! streamed) → restore → respond → audit and metrics.
+
+pub mod audit;
+mod db;
+mod keys;
+
+pub use keys::{KEY_PREFIX, KeyInfo, KeyStore, StoreError, parse_duration};
