@@ -1,5 +1,6 @@
 //! The `rampart` command: argument parsing and wiring only. Logic lives in the library crates.
 
+mod cmd_bom;
 mod cmd_eval;
 mod cmd_policy;
 mod cmd_redact;
@@ -41,6 +42,9 @@ enum Command {
     /// Print or check policies.
     #[command(subcommand)]
     Policy(cmd_policy::PolicyCommand),
+    /// Write a CycloneDX 1.6 AI bill of materials for a project (`rampart bom PATH -o bom.json`), or check one
+    /// against an approval policy (`rampart bom check --policy approved.toml bom.json`).
+    Bom(cmd_bom::BomArgs),
 }
 
 /// Output format shared by the commands that report findings.
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd_eval::run(args),
         Command::Rules(args) => cmd_rules::run(args),
         Command::Policy(cmd) => cmd_policy::run(cmd),
+        Command::Bom(args) => cmd_bom::run(args),
     };
     match result {
         Ok(code) => code,

@@ -10,7 +10,7 @@ use std::path::Path;
 /// What a file is to the BOM, decided from its name alone (content is read later, only for candidates).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
-    /// A possible model file; `ext` is the lowercase extension (or `saved_model.pb`).
+    /// A possible model file (by extension, or `saved_model.pb`); [`model_format`] decides.
     ModelCandidate,
     /// A dataset file with its format name.
     Data(&'static str),

@@ -8,6 +8,7 @@ use crate::bom::purl::Purl;
 
 pub fn parse(text: &str) -> Lock {
     let mut packages: Vec<LockedPackage> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for line in text.lines() {
         let mut fields = line.split_whitespace();
         let (Some(module), Some(version), Some(hash)) =
@@ -18,10 +19,7 @@ pub fn parse(text: &str) -> Lock {
         if version.ends_with("/go.mod") || !hash.starts_with("h1:") {
             continue;
         }
-        if packages
-            .iter()
-            .any(|p| p.name == module && p.version.as_deref() == Some(version))
-        {
+        if !seen.insert((module, version)) {
             continue;
         }
         packages.push(LockedPackage {

@@ -123,7 +123,8 @@ mod tests {
     fn pins_constraints_options_and_comments() {
         let text = "# top comment\n--index-url https://example.com/simple\n-r base.txt\ntorch==2.3.1 \\\n    --hash=sha256:aaaa\ntransformers[torch]>=4.40,<5 ; python_version >= \"3.9\"\nNumPy===1.26.4  # pinned\nsafetensors\nmypkg @ https://example.com/mypkg-1.0.tar.gz\n-e git+https://github.com/x/y.git#egg=y\n./local/pkg\n";
         let lock = parse(text, "requirements.txt");
-        let got: Vec<(&str, Option<&str>, Option<&str>, Option<&str>)> = lock
+        type Row<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+        let got: Vec<Row> = lock
             .packages
             .iter()
             .map(|p| {
