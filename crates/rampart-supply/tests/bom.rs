@@ -401,6 +401,40 @@ fn skipped_folders_symlinks_and_broken_files() {
     assert_valid(&serde_json::to_value(&generated.bom).unwrap());
 }
 
+/// The Hugging Face hub cache: snapshot files are symlinks into `blobs/`, and the path names repo and revision.
+#[cfg(unix)]
+#[test]
+fn hugging_face_cache_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("hub/models--acme--tiny-bert");
+    let rev = "0123456789abcdef0123456789abcdef01234567";
+    let snap = repo.join("snapshots").join(rev);
+    std::fs::create_dir_all(repo.join("blobs")).unwrap();
+    std::fs::create_dir_all(&snap).unwrap();
+    let weights = std::fs::read(fixture().join("models/sentiment-mini/model.safetensors")).unwrap();
+    std::fs::write(repo.join("blobs/aaaa"), weights).unwrap();
+    std::fs::write(
+        repo.join("blobs/bbbb"),
+        br#"{"model_type": "bert", "architectures": ["BertModel"], "_name_or_path": "/tmp/training/out"}"#,
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../../blobs/aaaa", snap.join("model.safetensors")).unwrap();
+    std::os::unix::fs::symlink("../../blobs/bbbb", snap.join("config.json")).unwrap();
+    for root in [snap.clone(), dir.path().join("hub")] {
+        let generated = bom::generate(&root, &reproducible(), &fake_scan).unwrap();
+        assert_eq!(generated.bom.components.len(), 1, "{root:?}");
+        let m = &generated.bom.components[0];
+        assert_eq!(m.full_name(), "acme/tiny-bert");
+        assert_eq!(m.version.as_deref(), Some(rev));
+        assert_eq!(
+            m.purl.as_deref(),
+            Some("pkg:huggingface/acme/tiny-bert@0123456789abcdef0123456789abcdef01234567")
+        );
+        assert_eq!(m.property(props::SCAN_VERDICT), Some("safe"));
+        assert_valid(&serde_json::to_value(&generated.bom).unwrap());
+    }
+}
+
 #[test]
 fn a_single_file_can_be_described() {
     let path = fixture().join("models/tiny-llm.gguf");

@@ -233,8 +233,8 @@ fn group(files: Vec<Artifact>, is_card_dir: &dyn Fn(&str) -> bool) -> Vec<Unit> 
     units.into_values().collect()
 }
 
-fn hash_artifact(a: &mut Artifact, warnings: &mut Vec<BomWarning>) {
-    match digest::file(&a.abs) {
+fn hash_artifact(a: &mut Artifact, count_lines: bool, warnings: &mut Vec<BomWarning>) {
+    match digest::file(&a.abs, count_lines) {
         Ok(d) => a.digest = Some(d),
         Err(e) => warnings.push(BomWarning {
             path: a.rel.clone(),
@@ -975,7 +975,7 @@ pub fn generate(
     }
 
     for a in &mut model_files {
-        hash_artifact(a, &mut b.warnings);
+        hash_artifact(a, false, &mut b.warnings);
         a.report = scan(&a.abs);
         if let Some(r) = &a.report
             && r.format != crate::Format::Unknown
@@ -984,7 +984,7 @@ pub fn generate(
         }
     }
     for a in &mut data_files {
-        hash_artifact(a, &mut b.warnings);
+        hash_artifact(a, true, &mut b.warnings);
     }
 
     let model_units = group(model_files, &|d| cards.is_model_dir(d));

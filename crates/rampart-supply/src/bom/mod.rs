@@ -150,3 +150,41 @@ pub fn generate(
 ) -> Result<GeneratedBom, BomError> {
     generate::generate(root, opts, scan)
 }
+
+/// Entry points for the fuzz targets (`fuzz/fuzz_targets/bom_inputs.rs`): every parser here that reads
+/// untrusted bytes, without touching the file system. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Parses `text` as the manifest that `file_name` names (`Cargo.lock`, `uv.lock`, ...); returns the number
+    /// of packages the project depends on directly, or `None` when the name is no manifest or parsing failed.
+    pub fn manifest(file_name: &str, text: &str) -> Option<usize> {
+        match super::detect::classify(file_name, None) {
+            super::detect::FileKind::Lockfile(kind) => {
+                super::lockfile::parse(kind, text, file_name)
+                    .ok()
+                    .map(|l| l.project_dependencies().len())
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads `text` as a README with front-matter and as a `config.json`; returns whether either was a card.
+    pub fn cards(text: &str) -> bool {
+        let readme = matches!(super::card::front_matter(text), Ok(Some(_)));
+        let config = super::card::parse_config(text.as_bytes()).is_some();
+        readme || config
+    }
+
+    /// Turns `text` into a licence entry and evaluates it as an expression.
+    pub fn license(text: &str) -> bool {
+        let _ = super::license::choice(text, Some(text), None);
+        super::license::parse_expression(text)
+            .is_some_and(|e| e.satisfiable(&|id| id.len() % 2 == 0))
+    }
+
+    /// Parses and re-renders a purl.
+    pub fn purl(text: &str) -> Option<String> {
+        let p = super::purl::parse(text)?;
+        Some(super::purl::Purl::generic(&p.name, p.version.as_deref()).to_string())
+    }
+}
