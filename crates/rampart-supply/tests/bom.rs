@@ -338,6 +338,20 @@ fn packages_have_purls_scopes_and_relations() {
             "project should depend on {r}: {project:?}"
         );
     }
+    // bom-refs are unique across nested components, and no absolute path leaks into the document.
+    let generated = fixture_bom();
+    let mut all: Vec<&str> = generated
+        .bom
+        .all_components()
+        .into_iter()
+        .filter_map(|c| c.bom_ref.as_deref())
+        .collect();
+    let n = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), n, "duplicate bom-refs");
+    let text = serde_json::to_string(&generated.bom).unwrap();
+    assert!(!text.contains(fixture().to_str().unwrap()));
     // Every reference in the graph names a component or the project.
     let mut known: Vec<&str> = vec![bom::PROJECT_REF];
     known.extend(
