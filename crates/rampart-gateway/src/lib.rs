@@ -5,3 +5,7 @@
 //! authenticate → authorise (role, model, tools) → limit (rate, tokens, size) → parse into the internal
 //! message model → scan input → act (block / redact via the vault) → forward → scan output (whole or
 //! streamed) → restore → respond → audit and metrics.
+
+pub mod limits;
+pub mod tokens;
+pub mod tools;
