@@ -42,20 +42,40 @@ impl Encoding {
 /// The encoding for `model`. Case is ignored, and so is a provider prefix such as `openai/` or
 /// `azure/`. Models of other vendors get `cl100k`, whose counts are close enough for budgets.
 pub fn encoding_for_model(model: &str) -> Encoding {
-    let name = model.rsplit('/').next().unwrap_or(model).trim().to_ascii_lowercase();
+    let name = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .trim()
+        .to_ascii_lowercase();
     let family = |prefix: &str| {
         name.strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.', ':', '_']))
     };
-    let o200k = ["gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "gpt-oss", "o1", "o3", "o4"]
-        .iter()
-        .any(|p| family(p));
-    if o200k { Encoding::O200k } else { Encoding::Cl100k }
+    let o200k = [
+        "gpt-4o",
+        "chatgpt-4o",
+        "gpt-4.1",
+        "gpt-4.5",
+        "gpt-5",
+        "gpt-oss",
+        "o1",
+        "o3",
+        "o4",
+    ]
+    .iter()
+    .any(|p| family(p));
+    if o200k {
+        Encoding::O200k
+    } else {
+        Encoding::Cl100k
+    }
 }
 
 /// Token count of `text` as `model` would see it, special-token strings (`<|endoftext|>`) counted as
-/// ordinary text. Cost: about 1–2 µs per 100 bytes of prose once the table is loaded (see
-/// `benches/limits.rs`); never panics.
+/// ordinary text. Cost once the table is loaded: about 0.1 ms per KiB of prose (o200k; cl100k about
+/// 1.5× that), up to about 0.5 s per MiB of hostile runs (see `benches/limits.rs`), so callers
+/// counting large bodies should do it off the async executor. Never panics.
 pub fn count_tokens(model: &str, text: &str) -> u64 {
     count_with(encoding_for_model(model), text)
 }
@@ -66,7 +86,9 @@ pub fn count_with(encoding: Encoding, text: &str) -> u64 {
         return 0;
     }
     let bpe = encoding.bpe();
-    slices(text).map(|slice| bpe.encode_ordinary(slice).len() as u64).sum()
+    slices(text)
+        .map(|slice| bpe.encode_ordinary(slice).len() as u64)
+        .sum()
 }
 
 /// Prompt tokens of a chat request whose message contents are `texts`: each content's tokens plus
@@ -141,7 +163,16 @@ mod tests {
         ] {
             assert_eq!(encoding_for_model(m), Encoding::O200k, "{m}");
         }
-        for m in ["gpt-4", "gpt-4-turbo", "gpt-3.5-turbo", "claude-sonnet-4", "llama3", "o10x", "gpt-40", ""] {
+        for m in [
+            "gpt-4",
+            "gpt-4-turbo",
+            "gpt-3.5-turbo",
+            "claude-sonnet-4",
+            "llama3",
+            "o10x",
+            "gpt-40",
+            "",
+        ] {
             assert_eq!(encoding_for_model(m), Encoding::Cl100k, "{m}");
         }
     }
@@ -154,7 +185,10 @@ mod tests {
         // Ordinary text, not the one special token: a prompt cannot shrink its count this way.
         assert!(count_tokens("gpt-4", "<|endoftext|>") > 1);
         let tokens = tiktoken_rs::cl100k_base_singleton().encode_ordinary("tiktoken is great!");
-        assert_eq!(count_tokens("gpt-3.5-turbo", "tiktoken is great!"), tokens.len() as u64);
+        assert_eq!(
+            count_tokens("gpt-3.5-turbo", "tiktoken is great!"),
+            tokens.len() as u64
+        );
         assert_eq!(tokens.len(), 6);
     }
 
@@ -180,7 +214,12 @@ mod tests {
     fn hostile_runs_do_not_panic() {
         // Unsliced, the whitespace runs make tiktoken-rs panic (its regex runs out of stack).
         let n = 200_000;
-        for text in [" ".repeat(n) + "x", " \t".repeat(n / 2) + "x", "a".repeat(n), "!".repeat(n)] {
+        for text in [
+            " ".repeat(n) + "x",
+            " \t".repeat(n / 2) + "x",
+            "a".repeat(n),
+            "!".repeat(n),
+        ] {
             let count = count_tokens("gpt-4o", &text);
             assert!(count > 0 && count <= text.len() as u64);
         }

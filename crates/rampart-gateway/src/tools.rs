@@ -69,7 +69,10 @@ pub struct ArgRule {
 #[derive(Debug, thiserror::Error)]
 pub enum ToolPolicyError {
     #[error("tool pattern {pattern:?}: {reason}")]
-    BadName { pattern: String, reason: &'static str },
+    BadName {
+        pattern: String,
+        reason: &'static str,
+    },
     #[error("rule for tool {tool:?}: deny pattern {pattern:?}: {source}")]
     BadRegex {
         tool: String,
@@ -78,9 +81,17 @@ pub enum ToolPolicyError {
         source: Box<regex::Error>,
     },
     #[error("rule for tool {tool:?}: host {pattern:?}: {reason}")]
-    BadHost { tool: String, pattern: String, reason: String },
+    BadHost {
+        tool: String,
+        pattern: String,
+        reason: String,
+    },
     #[error("rule for tool {tool:?}: argument {argument:?}: {reason}")]
-    BadArgument { tool: String, argument: String, reason: &'static str },
+    BadArgument {
+        tool: String,
+        argument: String,
+        reason: &'static str,
+    },
     #[error("rule for tool {tool:?} on {argument:?} has neither deny_patterns nor allow_url_hosts")]
     EmptyRule { tool: String, argument: String },
 }
@@ -108,7 +119,11 @@ impl ToolPolicy {
     /// policy itself. Fails on empty names, malformed regexes or host patterns, and rules that
     /// check nothing.
     pub fn compile(&self) -> Result<CompiledToolPolicy, ToolPolicyError> {
-        let rules = self.rules.iter().map(CompiledRule::new).collect::<Result<_, _>>()?;
+        let rules = self
+            .rules
+            .iter()
+            .map(CompiledRule::new)
+            .collect::<Result<_, _>>()?;
         Ok(CompiledToolPolicy {
             allow: NameSet::new(&self.allow, false)?,
             deny: NameSet::new(&self.deny, true)?,
@@ -151,8 +166,13 @@ impl CompiledToolPolicy {
     /// in order, reporting the first violation. Cost: linear in the arguments' size per rule.
     pub fn check_call(&self, name: &str, arguments: &str) -> Result<(), ToolViolation> {
         self.check_declared(name)?;
-        let args = parse_arguments(arguments)
-            .map_err(|reason| violation("tools.bad-arguments", name, format!("arguments of tool {}: {reason}", quote(name))))?;
+        let args = parse_arguments(arguments).map_err(|reason| {
+            violation(
+                "tools.bad-arguments",
+                name,
+                format!("arguments of tool {}: {reason}", quote(name)),
+            )
+        })?;
         for rule in self.rules.iter().filter(|r| r.tool.is_match(name)) {
             rule.check(name, &args)?;
         }
@@ -161,7 +181,11 @@ impl CompiledToolPolicy {
 }
 
 fn violation(rule: &'static str, tool: &str, explanation: String) -> ToolViolation {
-    ToolViolation { rule, tool: tool.to_owned(), explanation }
+    ToolViolation {
+        rule,
+        tool: tool.to_owned(),
+        explanation,
+    }
 }
 
 /// A name for an explanation: quoted, control characters escaped, long names cut.
@@ -183,7 +207,10 @@ impl NameSet {
             .iter()
             .map(|p| {
                 if p.trim().is_empty() {
-                    Err(ToolPolicyError::BadName { pattern: p.clone(), reason: "empty name" })
+                    Err(ToolPolicyError::BadName {
+                        pattern: p.clone(),
+                        reason: "empty name",
+                    })
                 } else {
                     Ok(glob_regex(p))
                 }
@@ -193,12 +220,22 @@ impl NameSet {
             .case_insensitive(ignore_case)
             .size_limit(REGEX_SIZE_LIMIT)
             .build()
-            .map_err(|_| ToolPolicyError::BadName { pattern: patterns.join(", "), reason: "too complex" })?;
-        Ok(NameSet { patterns: patterns.to_vec(), set })
+            .map_err(|_| ToolPolicyError::BadName {
+                pattern: patterns.join(", "),
+                reason: "too complex",
+            })?;
+        Ok(NameSet {
+            patterns: patterns.to_vec(),
+            set,
+        })
     }
 
     fn first_match(&self, name: &str) -> Option<&str> {
-        self.set.matches(name).iter().next().map(|i| self.patterns[i].as_str())
+        self.set
+            .matches(name)
+            .iter()
+            .next()
+            .map(|i| self.patterns[i].as_str())
     }
 
     fn is_match(&self, name: &str) -> bool {
@@ -272,16 +309,24 @@ impl CompiledRule {
             key => Target::Key(key.to_owned()),
         };
         if rule.deny_patterns.is_empty() && rule.allow_url_hosts.is_empty() {
-            return Err(ToolPolicyError::EmptyRule { tool: rule.tool.clone(), argument: rule.argument.clone() });
+            return Err(ToolPolicyError::EmptyRule {
+                tool: rule.tool.clone(),
+                argument: rule.argument.clone(),
+            });
         }
         let deny = if rule.deny_patterns.is_empty() {
             None
         } else {
             for p in &rule.deny_patterns {
                 // Compiled one by one first, so an error names the faulty pattern.
-                regex::RegexBuilder::new(p).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| {
-                    ToolPolicyError::BadRegex { tool: rule.tool.clone(), pattern: p.clone(), source: Box::new(e) }
-                })?;
+                regex::RegexBuilder::new(p)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| ToolPolicyError::BadRegex {
+                        tool: rule.tool.clone(),
+                        pattern: p.clone(),
+                        source: Box::new(e),
+                    })?;
             }
             let set = RegexSetBuilder::new(&rule.deny_patterns)
                 .size_limit(REGEX_SIZE_LIMIT)
@@ -298,11 +343,18 @@ impl CompiledRule {
         } else {
             Some(HostAllowList::new(&rule.tool, &rule.allow_url_hosts)?)
         };
-        Ok(CompiledRule { tool, target, deny, hosts })
+        Ok(CompiledRule {
+            tool,
+            target,
+            deny,
+            hosts,
+        })
     }
 
     fn check(&self, name: &str, args: &Value) -> Result<(), ToolViolation> {
-        let Some(value) = self.target.select(args) else { return Ok(()) };
+        let Some(value) = self.target.select(args) else {
+            return Ok(());
+        };
         if let Some((set, patterns)) = &self.deny {
             let mut hit = None;
             visit_text(value, &mut |text| {
@@ -315,7 +367,12 @@ impl CompiledRule {
                 return Err(violation(
                     "tools.argument-denied",
                     name,
-                    format!("{} of tool {} matches deny pattern {:?}", self.target.describe(), quote(name), patterns[i]),
+                    format!(
+                        "{} of tool {} matches deny pattern {:?}",
+                        self.target.describe(),
+                        quote(name),
+                        patterns[i]
+                    ),
                 ));
             }
         }
@@ -334,7 +391,11 @@ impl CompiledRule {
                 return Err(violation(
                     "tools.url-not-allowed",
                     name,
-                    format!("{} of tool {} {problem}", self.target.describe(), quote(name)),
+                    format!(
+                        "{} of tool {} {problem}",
+                        self.target.describe(),
+                        quote(name)
+                    ),
                 ));
             }
         }
@@ -344,7 +405,10 @@ impl CompiledRule {
 
 fn has_bad_pointer_escape(pointer: &str) -> bool {
     let bytes = pointer.as_bytes();
-    bytes.iter().enumerate().any(|(i, &b)| b == b'~' && !matches!(bytes.get(i + 1), Some(b'0' | b'1')))
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'~' && !matches!(bytes.get(i + 1), Some(b'0' | b'1')))
 }
 
 /// Calls `f` on every string value and object key under `value` until it returns false.
@@ -407,7 +471,10 @@ impl HostAllowList {
                 None => (false, p),
             };
             if host.is_empty() || host.contains('*') {
-                return Err(bad(raw, "expected a host name, `*.` + a domain, or an IP address".into()));
+                return Err(bad(
+                    raw,
+                    "expected a host name, `*.` + a domain, or an IP address".into(),
+                ));
             }
             let host = host.strip_suffix('.').unwrap_or(host);
             let parsed_host = Host::parse(host).map_err(|e| bad(raw, e.to_string()))?;
@@ -419,12 +486,16 @@ impl HostAllowList {
                 (_, true) => return Err(bad(raw, "`*.` needs a domain, not an IP address".into())),
             });
         }
-        let scheme = Regex::new(r"(?i)[a-z][a-z0-9+.\-]*:").map_err(|e| ToolPolicyError::BadRegex {
-            tool: tool.to_owned(),
-            pattern: "scheme".to_owned(),
-            source: Box::new(e),
-        })?;
-        Ok(HostAllowList { patterns: parsed, scheme })
+        let scheme =
+            Regex::new(r"(?i)[a-z][a-z0-9+.\-]*:").map_err(|e| ToolPolicyError::BadRegex {
+                tool: tool.to_owned(),
+                pattern: "scheme".to_owned(),
+                source: Box::new(e),
+            })?;
+        Ok(HostAllowList {
+            patterns: parsed,
+            scheme,
+        })
     }
 
     fn allows(&self, host: &Host<&str>) -> bool {
@@ -434,7 +505,9 @@ impl HostAllowList {
                 self.patterns.iter().any(|p| match p {
                     HostPattern::Exact(x) => *x == d,
                     HostPattern::Subdomains(x) => {
-                        d.len() > x.len() + 1 && d.ends_with(x.as_str()) && d.as_bytes()[d.len() - x.len() - 1] == b'.'
+                        d.len() > x.len() + 1
+                            && d.ends_with(x.as_str())
+                            && d.as_bytes()[d.len() - x.len() - 1] == b'.'
                     }
                     HostPattern::V4(_) | HostPattern::V6(_) => false,
                 })
@@ -447,7 +520,10 @@ impl HostAllowList {
     fn check_url(&self, url: &Url) -> Result<(), String> {
         match url.host() {
             Some(host) if self.allows(&host) => Ok(()),
-            Some(host) => Err(format!("points to host {}, which is not in the allow-list", quote(&host.to_string()))),
+            Some(host) => Err(format!(
+                "points to host {}, which is not in the allow-list",
+                quote(&host.to_string())
+            )),
             None => Err(format!("holds a {}: URL without a host", url.scheme())),
         }
     }
@@ -457,13 +533,19 @@ impl HostAllowList {
         for m in self.scheme.find_iter(text) {
             let scheme = &text[m.start()..m.end() - 1];
             let after = &text[m.end()..];
-            let has_slashes = after.starts_with("//") || after.starts_with("\\\\") || after.starts_with("/\\");
-            let special = SPECIAL_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme));
+            let has_slashes =
+                after.starts_with("//") || after.starts_with("\\\\") || after.starts_with("/\\");
+            let special = SPECIAL_SCHEMES
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(scheme));
             if !has_slashes && !special {
                 continue; // `note: ...`, `mailto:`: not a fetchable location
             }
-            let end = after.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`')).unwrap_or(after.len());
-            let candidate = text[m.start()..m.end() + end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
+            let end = after
+                .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+                .unwrap_or(after.len());
+            let candidate = text[m.start()..m.end() + end]
+                .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
             if candidate.contains('\\') {
                 return Err(BACKSLASH.to_owned());
             }
@@ -490,13 +572,24 @@ impl HostAllowList {
             return Err(BACKSLASH.to_owned());
         }
         let rest = value.trim_start_matches('/');
-        let Ok(url) = Url::parse(&format!("http://{rest}")) else { return Ok(()) };
+        let Ok(url) = Url::parse(&format!("http://{rest}")) else {
+            return Ok(());
+        };
         let looks_like_location = match url.host() {
-            Some(Host::Domain(d)) => d.contains('.') || d == "localhost" || rest.len() > d.len() || value.starts_with("//"),
+            Some(Host::Domain(d)) => {
+                d.contains('.')
+                    || d == "localhost"
+                    || rest.len() > d.len()
+                    || value.starts_with("//")
+            }
             Some(Host::Ipv4(_) | Host::Ipv6(_)) => true,
             None => false,
         };
-        if looks_like_location { self.check_url(&url) } else { Ok(()) }
+        if looks_like_location {
+            self.check_url(&url)
+        } else {
+            Ok(())
+        }
     }
 
     fn has_scheme(&self, value: &str) -> bool {
@@ -505,7 +598,9 @@ impl HostAllowList {
                 let after = &value[m.end()..];
                 after.starts_with("//") || after.starts_with('\\') || {
                     let scheme = &value[..m.end() - 1];
-                    SPECIAL_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme))
+                    SPECIAL_SCHEMES
+                        .iter()
+                        .any(|s| s.eq_ignore_ascii_case(scheme))
                 }
             }
         })
@@ -519,8 +614,13 @@ fn parse_arguments(arguments: &str) -> Result<Value, String> {
     }
     // serde_json's messages name the problem and position ("duplicate key at line 1 column 20",
     // "recursion limit exceeded ..."), never the input's content.
-    let StrictValue(value) = serde_json::from_str(arguments).map_err(|e| format!("not valid JSON: {e}"))?;
-    if value.is_object() { Ok(value) } else { Err("not a JSON object".to_owned()) }
+    let StrictValue(value) =
+        serde_json::from_str(arguments).map_err(|e| format!("not valid JSON: {e}"))?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err("not a JSON object".to_owned())
+    }
 }
 
 /// A JSON value whose objects must not repeat a key.

@@ -17,7 +17,10 @@ pub(crate) struct Cost {
 /// of units, so a request larger than the whole budget is admitted when the budget is full (and the
 /// excess becomes debt) instead of never.
 pub(crate) fn cost(window: u64, limit: u32, units: u64) -> Cost {
-    Cost { check: spacing(window, limit, units.min(u64::from(limit))), charge: spacing(window, limit, units) }
+    Cost {
+        check: spacing(window, limit, units.min(u64::from(limit))),
+        charge: spacing(window, limit, units),
+    }
 }
 
 /// `ceil(units * window / limit)`; rounding once per request (not per unit) keeps the error below
@@ -32,7 +35,11 @@ pub(crate) fn spacing(window: u64, limit: u32, units: u64) -> u64 {
 pub(crate) fn decide(tat: u64, now: u64, cost: Cost, window: u64) -> Result<u64, u64> {
     let base = tat.max(now);
     let allow_at = base.saturating_add(cost.check).saturating_sub(window);
-    if allow_at > now { Err(allow_at - now) } else { Ok(base.saturating_add(cost.charge)) }
+    if allow_at > now {
+        Err(allow_at - now)
+    } else {
+        Ok(base.saturating_add(cost.charge))
+    }
 }
 
 /// The TAT after charging (`delta > 0`) or refunding (`delta < 0`) `|delta|` time units. Refunds
@@ -56,7 +63,13 @@ mod tests {
     fn burst_then_evenly_spaced() {
         // 2 per minute: two at once, the third must wait until the first's half-minute slot frees.
         let c = cost(W, 2, 1);
-        assert_eq!(c, Cost { check: 30_000, charge: 30_000 });
+        assert_eq!(
+            c,
+            Cost {
+                check: 30_000,
+                charge: 30_000
+            }
+        );
         let t1 = decide(0, 0, c, W).unwrap();
         let t2 = decide(t1, 0, c, W).unwrap();
         assert_eq!(decide(t2, 0, c, W), Err(30_000));
@@ -72,7 +85,10 @@ mod tests {
         let tat = decide(0, 1_000, c, W).unwrap();
         assert_eq!(tat, 151_000);
         // Debt: even a one-unit request waits until the budget has recovered.
-        assert_eq!(decide(tat, 1_000, cost(W, 100, 1), W), Err(150_000 + 600 - W));
+        assert_eq!(
+            decide(tat, 1_000, cost(W, 100, 1), W),
+            Err(150_000 + 600 - W)
+        );
         // On a budget that is not full, the oversized request is refused.
         let partly_used = decide(0, 0, cost(W, 100, 1), W).unwrap();
         assert_eq!(decide(partly_used, 0, c, W), Err(600));

@@ -43,7 +43,9 @@ struct KeyState {
 
 impl KeyState {
     fn is_idle(&self, now: u64) -> bool {
-        self.requests_tat <= now && self.tokens_tat <= now && Arc::strong_count(&self.in_flight) == 1
+        self.requests_tat <= now
+            && self.tokens_tat <= now
+            && Arc::strong_count(&self.in_flight) == 1
     }
 }
 
@@ -74,10 +76,17 @@ impl MemoryLimiter {
         let index = (self.hasher.hash_one(key_id) % SHARDS as u64) as usize;
         // A panic while holding the lock cannot leave a half-updated entry (each update is a few
         // plain stores), so a poisoned shard is still consistent.
-        self.shards[index].lock().unwrap_or_else(|poison| poison.into_inner())
+        self.shards[index]
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    pub(crate) fn check(&self, key_id: &str, limits: &RoleLimits, estimated_tokens: u64) -> Admission {
+    pub(crate) fn check(
+        &self,
+        key_id: &str,
+        limits: &RoleLimits,
+        estimated_tokens: u64,
+    ) -> Admission {
         let now = self.now();
         let mut shard = self.shard(key_id);
         shard.sweep_if_due(now);
@@ -90,13 +99,17 @@ impl MemoryLimiter {
 
     pub(crate) fn adjust_tokens(&self, key_id: &str, tpm: u32, delta: i64) {
         let now = self.now();
-        let change = i128::from(delta.signum()) * i128::from(gcra::spacing(WINDOW_NS, tpm, delta.unsigned_abs()));
+        let change = i128::from(delta.signum())
+            * i128::from(gcra::spacing(WINDOW_NS, tpm, delta.unsigned_abs()));
         let mut shard = self.shard(key_id);
         match shard.keys.get_mut(key_id) {
             Some(state) => state.tokens_tat = gcra::adjust(state.tokens_tat, now, change),
             // Nothing to refund on a key we hold no state for: its budget is already full.
             None if delta > 0 => {
-                let state = KeyState { tokens_tat: gcra::adjust(0, now, change), ..KeyState::default() };
+                let state = KeyState {
+                    tokens_tat: gcra::adjust(0, now, change),
+                    ..KeyState::default()
+                };
                 shard.keys.insert(key_id.into(), state);
             }
             None => {}
@@ -104,7 +117,10 @@ impl MemoryLimiter {
     }
 
     pub(crate) fn tracked_keys(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).keys.len()).sum()
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).keys.len())
+            .sum()
     }
 }
 
@@ -133,23 +149,33 @@ fn decide(state: &mut KeyState, now: u64, limits: &RoleLimits, tokens: u64) -> A
                 refuse(WINDOW_NS, kind);
                 None
             }
-            Some(limit) => match gcra::decide(tat, now, gcra::cost(WINDOW_NS, limit, units), WINDOW_NS) {
-                Ok(new_tat) => Some(new_tat),
-                Err(wait) => {
-                    refuse(wait, kind);
-                    None
+            Some(limit) => {
+                match gcra::decide(tat, now, gcra::cost(WINDOW_NS, limit, units), WINDOW_NS) {
+                    Ok(new_tat) => Some(new_tat),
+                    Err(wait) => {
+                        refuse(wait, kind);
+                        None
+                    }
                 }
-            },
+            }
         }
     };
     let requests_tat = rate(state.requests_tat, limits.rpm, 1, LimitKind::Requests);
     let tokens_tat = rate(state.tokens_tat, limits.tpm, tokens, LimitKind::Tokens);
-    let full = limits.max_concurrency.is_some_and(|max| state.in_flight.load(Ordering::Acquire) >= max);
+    let full = limits
+        .max_concurrency
+        .is_some_and(|max| state.in_flight.load(Ordering::Acquire) >= max);
     if full && refusal.is_none() {
-        return Admission::Limited { retry_after: CONCURRENCY_RETRY_AFTER, limit: LimitKind::Concurrency };
+        return Admission::Limited {
+            retry_after: CONCURRENCY_RETRY_AFTER,
+            limit: LimitKind::Concurrency,
+        };
     }
     if let Some((wait, kind)) = refusal {
-        return Admission::Limited { retry_after: std::time::Duration::from_nanos(wait), limit: kind };
+        return Admission::Limited {
+            retry_after: std::time::Duration::from_nanos(wait),
+            limit: kind,
+        };
     }
     if let (Some(r), Some(t)) = (requests_tat, tokens_tat) {
         state.requests_tat = r;
@@ -159,5 +185,7 @@ fn decide(state: &mut KeyState, now: u64, limits: &RoleLimits, tokens: u64) -> A
         return Admission::Allowed(Permit::unlimited());
     }
     state.in_flight.fetch_add(1, Ordering::AcqRel);
-    Admission::Allowed(Permit { slot: Some(Slot::Local(LocalSlot(Arc::clone(&state.in_flight)))) })
+    Admission::Allowed(Permit {
+        slot: Some(Slot::Local(LocalSlot(Arc::clone(&state.in_flight)))),
+    })
 }

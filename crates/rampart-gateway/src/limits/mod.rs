@@ -128,7 +128,10 @@ pub enum Admission {
     /// Refused. `retry_after` is exact for the rate limits (when the same request would be admitted
     /// if nothing else happened) and [`CONCURRENCY_RETRY_AFTER`] for concurrency. When several limits
     /// refuse, the one with the longest wait is reported.
-    Limited { retry_after: Duration, limit: LimitKind },
+    Limited {
+        retry_after: Duration,
+        limit: LimitKind,
+    },
 }
 
 impl Admission {
@@ -194,7 +197,9 @@ pub struct SystemClock {
 
 impl Default for SystemClock {
     fn default() -> Self {
-        SystemClock { origin: Instant::now() }
+        SystemClock {
+            origin: Instant::now(),
+        }
     }
 }
 
@@ -253,7 +258,9 @@ impl std::fmt::Debug for RateLimiter {
             #[cfg(feature = "redis")]
             Backend::Redis(_) => "redis",
         };
-        f.debug_struct("RateLimiter").field("backend", &backend).finish()
+        f.debug_struct("RateLimiter")
+            .field("backend", &backend)
+            .finish()
     }
 }
 
@@ -268,11 +275,17 @@ impl RateLimiter {
     /// Like [`RateLimiter::new`] with an explicit clock. The memory backend always uses the given
     /// clock; the Redis backend normally uses the Redis server's clock (so replicas agree) and uses
     /// this one only when it is given here, which is for tests.
-    pub async fn with_clock(cfg: &LimitConfig, clock: Arc<dyn Clock>) -> Result<RateLimiter, LimitError> {
+    pub async fn with_clock(
+        cfg: &LimitConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<RateLimiter, LimitError> {
         Self::build(cfg, Some(clock)).await
     }
 
-    async fn build(cfg: &LimitConfig, clock: Option<Arc<dyn Clock>>) -> Result<RateLimiter, LimitError> {
+    async fn build(
+        cfg: &LimitConfig,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<RateLimiter, LimitError> {
         let backend = match cfg.backend {
             LimitBackend::Memory => {
                 let clock = clock.unwrap_or_else(|| Arc::new(SystemClock::default()));
@@ -280,16 +293,26 @@ impl RateLimiter {
             }
             LimitBackend::Redis => Self::redis_backend(cfg, clock).await?,
         };
-        Ok(RateLimiter { backend: Arc::new(backend) })
+        Ok(RateLimiter {
+            backend: Arc::new(backend),
+        })
     }
 
     #[cfg(feature = "redis")]
-    async fn redis_backend(cfg: &LimitConfig, clock: Option<Arc<dyn Clock>>) -> Result<Backend, LimitError> {
-        Ok(Backend::Redis(redis::RedisLimiter::connect(cfg, clock).await?))
+    async fn redis_backend(
+        cfg: &LimitConfig,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Backend, LimitError> {
+        Ok(Backend::Redis(
+            redis::RedisLimiter::connect(cfg, clock).await?,
+        ))
     }
 
     #[cfg(not(feature = "redis"))]
-    async fn redis_backend(_: &LimitConfig, _: Option<Arc<dyn Clock>>) -> Result<Backend, LimitError> {
+    async fn redis_backend(
+        _: &LimitConfig,
+        _: Option<Arc<dyn Clock>>,
+    ) -> Result<Backend, LimitError> {
         Err(LimitError::Config(
             "backend = \"redis\" needs a build with the `redis` cargo feature".to_owned(),
         ))
@@ -320,7 +343,12 @@ impl RateLimiter {
 
     /// Corrects the token budget once real usage is known: `delta` = actual − estimated (negative
     /// refunds, but never beyond a full budget). No-op when the role has no `tpm`.
-    pub async fn adjust_tokens(&self, key_id: &str, limits: &RoleLimits, delta: i64) -> Result<(), LimitError> {
+    pub async fn adjust_tokens(
+        &self,
+        key_id: &str,
+        limits: &RoleLimits,
+        delta: i64,
+    ) -> Result<(), LimitError> {
         let Some(tpm) = limits.tpm else { return Ok(()) };
         if delta == 0 || tpm == 0 {
             return Ok(());

@@ -24,8 +24,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::gcra::{self, WINDOW_SECS};
 use super::memory::MemoryLimiter;
 use super::{
-    Admission, CONCURRENCY_RETRY_AFTER, Clock, LimitConfig, LimitError, LimitKind, Permit, REDIS_LEASE,
-    RoleLimits, Slot, SystemClock,
+    Admission, CONCURRENCY_RETRY_AFTER, Clock, LimitConfig, LimitError, LimitKind, Permit,
+    REDIS_LEASE, RoleLimits, Slot, SystemClock,
 };
 
 const WINDOW_US: u64 = WINDOW_SECS * 1_000_000;
@@ -127,30 +127,53 @@ pub(crate) struct RedisLimiter {
 }
 
 impl RedisLimiter {
-    pub(crate) async fn connect(cfg: &LimitConfig, clock: Option<Arc<dyn Clock>>) -> Result<Self, LimitError> {
-        let url = cfg.url.as_deref().filter(|u| !u.is_empty()).ok_or_else(|| {
-            LimitError::Config("backend = \"redis\" needs `url` (redis://host:port/db)".to_owned())
-        })?;
+    pub(crate) async fn connect(
+        cfg: &LimitConfig,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Self, LimitError> {
+        let url = cfg
+            .url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                LimitError::Config(
+                    "backend = \"redis\" needs `url` (redis://host:port/db)".to_owned(),
+                )
+            })?;
         // The URL may hold a password, so it is never echoed; the parser's errors name only the problem.
-        let client = redis::Client::open(url).map_err(|e| LimitError::Config(format!("invalid Redis url: {e}")))?;
+        let client = redis::Client::open(url)
+            .map_err(|e| LimitError::Config(format!("invalid Redis url: {e}")))?;
         let timeout = Duration::from_millis(cfg.timeout_ms.max(1));
         let manager_cfg = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(1));
-        let conn = match ConnectionManager::new_with_config(client.clone(), manager_cfg.clone()).await {
+        let conn = match ConnectionManager::new_with_config(client.clone(), manager_cfg.clone())
+            .await
+        {
             Ok(conn) => conn,
             Err(e) if cfg.fail_open => {
                 tracing::warn!(error = %e, "Redis for rate limits unreachable at start; limiting per replica until it is");
                 ConnectionManager::new_lazy_with_config(client, manager_cfg)
                     .map_err(|e| LimitError::Config(format!("Redis client: {e}")))?
             }
-            Err(e) => return Err(LimitError::Unavailable(format!("cannot connect to Redis: {e}"))),
+            Err(e) => {
+                return Err(LimitError::Unavailable(format!(
+                    "cannot connect to Redis: {e}"
+                )));
+            }
         };
         let (book, releases) = LeaseBook::new();
-        let fallback_clock = clock.clone().unwrap_or_else(|| Arc::new(SystemClock::default()));
-        tokio::spawn(lease_keeper(conn.clone(), clock.clone(), Arc::downgrade(&book), releases));
+        let fallback_clock = clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock::default()));
+        tokio::spawn(lease_keeper(
+            conn.clone(),
+            clock.clone(),
+            Arc::downgrade(&book),
+            releases,
+        ));
         Ok(RedisLimiter {
             conn,
             prefix: cfg.prefix.clone(),
@@ -181,7 +204,9 @@ impl RedisLimiter {
         let lease_key = self.key(key_id, "conc");
         // Registered before the round trip: if this future is dropped mid-flight, the lease's drop
         // still removes whatever the script may have added.
-        let lease = limits.max_concurrency.map(|_| Lease::register(&self.book, lease_key.clone()));
+        let lease = limits
+            .max_concurrency
+            .map(|_| Lease::register(&self.book, lease_key.clone()));
         let mut call = self.check_script.prepare_invoke();
         call.key(self.key(key_id, "rpm"))
             .key(self.key(key_id, "tpm"))
@@ -203,7 +228,9 @@ impl RedisLimiter {
             .arg(lease.as_ref().map_or("", |l| l.member.as_str()));
         let mut conn = self.conn.clone();
         match call.invoke_async::<(i64, i64)>(&mut conn).await {
-            Ok((0, _)) => Ok(Admission::Allowed(Permit { slot: lease.map(Slot::Remote) })),
+            Ok((0, _)) => Ok(Admission::Allowed(Permit {
+                slot: lease.map(Slot::Remote),
+            })),
             Ok((kind, wait_us)) => {
                 if let Some(lease) = lease {
                     lease.disarm();
@@ -230,8 +257,15 @@ impl RedisLimiter {
         }
     }
 
-    pub(crate) async fn adjust_tokens(&self, key_id: &str, tpm: u32, delta: i64) -> Result<(), LimitError> {
-        let change = delta.signum() * i64::try_from(gcra::spacing(WINDOW_US, tpm, delta.unsigned_abs())).unwrap_or(i64::MAX);
+    pub(crate) async fn adjust_tokens(
+        &self,
+        key_id: &str,
+        tpm: u32,
+        delta: i64,
+    ) -> Result<(), LimitError> {
+        let change = delta.signum()
+            * i64::try_from(gcra::spacing(WINDOW_US, tpm, delta.unsigned_abs()))
+                .unwrap_or(i64::MAX);
         let mut conn = self.conn.clone();
         let result = self
             .adjust_script
@@ -275,7 +309,9 @@ impl RedisLimiter {
 }
 
 fn now_arg(clock: Option<&dyn Clock>) -> String {
-    clock.map(|c| duration_us(c.now()).to_string()).unwrap_or_default()
+    clock
+        .map(|c| duration_us(c.now()).to_string())
+        .unwrap_or_default()
 }
 
 fn duration_us(d: Duration) -> u64 {
@@ -325,7 +361,9 @@ pub(crate) struct Lease {
 
 impl std::fmt::Debug for Lease {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lease").field("member", &self.member).finish()
+        f.debug_struct("Lease")
+            .field("member", &self.member)
+            .finish()
     }
 }
 
@@ -334,7 +372,12 @@ impl Lease {
         let id = book.next_id.fetch_add(1, Ordering::Relaxed);
         let member = format!("{:016x}-{id}", book.nonce);
         book.held().insert(id, (key, member.clone()));
-        Lease { id, member, book: Arc::clone(book), armed: true }
+        Lease {
+            id,
+            member,
+            book: Arc::clone(book),
+            armed: true,
+        }
     }
 
     /// Forgets a lease the script did not grant, without a round trip.
@@ -423,7 +466,10 @@ impl WarnThrottle {
     const INTERVAL_MS: u64 = 10_000;
 
     fn new() -> WarnThrottle {
-        WarnThrottle { origin: Instant::now(), next_ms: AtomicU64::new(0) }
+        WarnThrottle {
+            origin: Instant::now(),
+            next_ms: AtomicU64::new(0),
+        }
     }
 
     fn should_warn(&self) -> bool {
@@ -432,7 +478,12 @@ impl WarnThrottle {
         now >= next
             && self
                 .next_ms
-                .compare_exchange(next, now.saturating_add(Self::INTERVAL_MS), Ordering::Relaxed, Ordering::Relaxed)
+                .compare_exchange(
+                    next,
+                    now.saturating_add(Self::INTERVAL_MS),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
                 .is_ok()
     }
 }
