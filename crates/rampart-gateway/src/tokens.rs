@@ -225,6 +225,29 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        // Each case tokenises a few KiB twice per encoding: fewer cases keep the debug test fast.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        /// Slices always rejoin to the input, whatever its characters.
+        #[test]
+        fn slices_partition_any_text(text in "\\PC{0,3000}") {
+            let joined: String = slices(&text).collect();
+            proptest::prop_assert_eq!(joined, text.clone());
+            proptest::prop_assert!(slices(&text).all(|s| !s.is_empty() && s.len() <= SLICE_BYTES));
+        }
+
+        /// On text made of words and single spaces, slicing changes no count.
+        #[test]
+        fn word_text_counts_are_exact(words in proptest::collection::vec("[a-zA-Z0-9,.!?'éü]{1,12}", 100..600)) {
+            let text = words.join(" ");
+            for enc in [Encoding::Cl100k, Encoding::O200k] {
+                let whole = enc.bpe().encode_ordinary(&text).len() as u64;
+                proptest::prop_assert_eq!(count_with(enc, &text), whole);
+            }
+        }
+    }
+
     #[test]
     fn chat_estimate_adds_message_framing() {
         let est = estimate_chat_tokens("gpt-4o", &["hello world", "hi"]);

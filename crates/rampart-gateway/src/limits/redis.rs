@@ -248,9 +248,8 @@ impl RedisLimiter {
                 Ok(Admission::Limited { retry_after, limit })
             }
             Err(e) => {
-                if let Some(lease) = lease {
-                    lease.disarm();
-                }
+                // A timed-out script may still have run: release (not just forget) its lease.
+                drop(lease);
                 self.unavailable(e)?;
                 Ok(self.fallback.check(key_id, limits, tokens))
             }

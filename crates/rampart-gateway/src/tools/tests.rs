@@ -554,3 +554,48 @@ fn violation_serialises_for_audit() {
         format!("tools.not-allowed: {}", v.explanation)
     );
 }
+
+const RULE_IDS: [&str; 5] = [
+    "tools.not-allowed",
+    "tools.denied",
+    "tools.argument-denied",
+    "tools.url-not-allowed",
+    "tools.bad-arguments",
+];
+
+static FUZZ_POLICY: std::sync::LazyLock<CompiledToolPolicy> = std::sync::LazyLock::new(|| {
+    policy(
+        &["fetch", "shell", "search_*"],
+        &["shell_admin"],
+        vec![
+            host_rule(
+                "fetch",
+                "url",
+                &["example.com", "*.docs.example.org", "10.0.0.7"],
+            ),
+            host_rule("fetch", "/opts/next", &["example.com"]),
+            deny_rule("shell", "*", &[r"\brm\s+-[a-z]*r", "(?i)mkfs"]),
+        ],
+    )
+});
+
+proptest::proptest! {
+    /// Whatever a model emits, a check ends in Ok or a violation with a documented rule id.
+    #[test]
+    fn arbitrary_calls_never_panic(name in "(fetch|shell|search_x|[a-z_]{0,8})", args in "\\PC{0,200}") {
+        let p = &*FUZZ_POLICY;
+        if let Err(v) = p.check_call(&name, &args) {
+            proptest::prop_assert!(RULE_IDS.contains(&v.rule));
+        }
+    }
+
+    /// URL-shaped arguments built from URL syntax characters, the inputs most likely to confuse parsing.
+    #[test]
+    fn url_shaped_arguments_never_panic(url in "[a-zA-Z]{0,6}:{0,1}[/\\\\]{0,3}[a-z0-9.@:%\\[\\]#?/\\\\-]{0,40}") {
+        let p = &*FUZZ_POLICY;
+        let args = serde_json::json!({ "url": url, "opts": { "next": url } }).to_string();
+        if let Err(v) = p.check_call("fetch", &args) {
+            proptest::prop_assert!(v.rule == "tools.url-not-allowed", "{v:?}");
+        }
+    }
+}
