@@ -11,3 +11,6 @@ mod db;
 mod keys;
 
 pub use keys::{KEY_PREFIX, KeyInfo, KeyStore, StoreError, parse_duration};
+pub mod limits;
+pub mod tokens;
+pub mod tools;
