@@ -75,10 +75,10 @@ pub enum TableError {
     Empty(String),
 }
 
-const DUNDER_REASON: &str =
-    "attribute path through a dunder attribute (__globals__, __builtins__, __subclasses__, ...) reaches \
+const DUNDER_REASON: &str = "attribute path through a dunder attribute (__globals__, __builtins__, __subclasses__, ...) reaches \
      arbitrary objects";
-const PATH_REASON: &str = "attribute path below an object (protocol 4 resolves dotted names with getattr)";
+const PATH_REASON: &str =
+    "attribute path below an object (protocol 4 resolves dotted names with getattr)";
 const UNKNOWN_REASON: &str = "not on the list of imports that real checkpoints use";
 
 impl ImportTable {
@@ -107,9 +107,17 @@ impl ImportTable {
                 });
                 for name in raw.names {
                     if name == "*" {
-                        table.wildcard.entry(raw.module.clone()).or_default().push(idx);
+                        table
+                            .wildcard
+                            .entry(raw.module.clone())
+                            .or_default()
+                            .push(idx);
                     } else {
-                        table.exact.entry(format!("{}\0{name}", raw.module)).or_default().push(idx);
+                        table
+                            .exact
+                            .entry(format!("{}\0{name}", raw.module))
+                            .or_default()
+                            .push(idx);
                     }
                 }
             }
@@ -141,8 +149,13 @@ impl ImportTable {
         let direct = self.classify_mapped(module, name);
         match py2_mapping(module, name) {
             Some((m, n)) => {
+                // The Python 2 spelling is usually listed nowhere; then the Python 3 module decides.
                 let mapped = self.classify_mapped(m, n);
-                if mapped.class > direct.class { mapped } else { direct }
+                if direct.class == ImportClass::Unknown || mapped.class > direct.class {
+                    mapped
+                } else {
+                    direct
+                }
             }
             None => direct,
         }
@@ -165,37 +178,44 @@ impl ImportTable {
                     nested: false,
                 };
             }
+            // A safe class in a dangerous module (pathlib.Path) does not make its methods safe.
             let first = name.split('.').next().unwrap_or(name);
             let base = self.classify_mapped(module, first);
-            return match base.class {
-                ImportClass::Dangerous => base,
-                _ => Classification {
-                    class: ImportClass::Unknown,
-                    reason: PATH_REASON,
-                    nested: false,
-                },
+            if base.class == ImportClass::Dangerous {
+                return base;
+            }
+            if let Some(w) = self
+                .wildcard(module)
+                .filter(|w| w.class == ImportClass::Dangerous)
+            {
+                return w;
+            }
+            return Classification {
+                class: ImportClass::Unknown,
+                reason: PATH_REASON,
+                nested: false,
             };
         }
-        let mut m = module;
-        let mut own = true;
-        loop {
-            if let Some(idxs) = self.wildcard.get(m) {
-                if let Some(&i) = idxs.iter().find(|&&i| own || self.entries[i].submodules) {
-                    return self.make(i);
-                }
-            }
-            match m.rfind('.') {
-                Some(i) => {
-                    m = &m[..i];
-                    own = false;
-                }
-                None => break,
-            }
-        }
-        Classification {
+        self.wildcard(module).unwrap_or(Classification {
             class: ImportClass::Unknown,
             reason: UNKNOWN_REASON,
             nested: false,
+        })
+    }
+
+    /// The "*" entry covering `module`: its own, else the nearest parent's with `submodules = true`.
+    fn wildcard(&self, module: &str) -> Option<Classification<'_>> {
+        let mut m = module;
+        let mut own = true;
+        loop {
+            if let Some(idxs) = self.wildcard.get(m)
+                && let Some(&i) = idxs.iter().find(|&&i| own || self.entries[i].submodules)
+            {
+                return Some(self.make(i));
+            }
+            let i = m.rfind('.')?;
+            m = &m[..i];
+            own = false;
         }
     }
 
@@ -204,7 +224,10 @@ impl ImportTable {
         key.push_str(module);
         key.push('\0');
         key.push_str(name);
-        self.exact.get(&key).and_then(|v| v.first()).map(|&i| self.make(i))
+        self.exact
+            .get(&key)
+            .and_then(|v| v.first())
+            .map(|&i| self.make(i))
     }
 }
 
@@ -231,4 +254,136 @@ fn py2_mapping<'a>(module: &'a str, name: &'a str) -> Option<(&'a str, &'a str)>
         _ => return None,
     };
     Some((m, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(module: &str, name: &str) -> ImportClass {
+        ImportTable::builtin().classify(module, name).class
+    }
+
+    #[test]
+    fn the_embedded_lists_parse() {
+        let t = ImportTable::parse(IMPORTS_TOML).unwrap();
+        assert!(t.entries.len() > 50);
+    }
+
+    #[test]
+    fn dangerous_imports() {
+        for (m, n) in [
+            ("os", "system"),
+            ("os.path", "join"),
+            ("posix", "system"),
+            ("nt", "system"),
+            ("subprocess", "Popen"),
+            ("builtins", "exec"),
+            ("builtins", "getattr"),
+            ("__builtin__", "eval"),
+            ("__builtin__", "reduce"),
+            ("runpy", "run_path"),
+            ("socket", "create_connection"),
+            ("webbrowser", "open"),
+            ("shutil", "rmtree"),
+            ("sys", "modules"),
+            ("importlib", "import_module"),
+            ("importlib.util", "spec_from_file_location"),
+            ("pty", "spawn"),
+            ("pickle", "loads"),
+            ("_pickle", "loads"),
+            ("cPickle", "loads"),
+            ("marshal", "loads"),
+            ("types", "CodeType"),
+            ("ctypes", "CDLL"),
+            ("code", "interact"),
+            ("commands", "getoutput"),
+            ("asyncio.subprocess", "create_subprocess_shell"),
+            ("torch", "load"),
+            ("numpy", "load"),
+            ("numpy.testing._private.utils", "runstring"),
+            ("requests", "get"),
+            ("urllib.request", "urlopen"),
+            ("httplib", "HTTPConnection"),
+            ("pathlib", "Path.write_text"),
+            ("collections", "OrderedDict.__init__.__globals__"),
+        ] {
+            assert_eq!(class(m, n), ImportClass::Dangerous, "{m}.{n}");
+        }
+    }
+
+    #[test]
+    fn what_real_checkpoints_use_is_safe() {
+        for (m, n) in [
+            ("torch._utils", "_rebuild_tensor_v2"),
+            ("torch", "FloatStorage"),
+            ("torch", "BFloat16Storage"),
+            ("collections", "OrderedDict"),
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "scalar"),
+            ("numpy", "dtype"),
+            ("sklearn.linear_model._logistic", "LogisticRegression"),
+            ("sklearn.ensemble._forest", "RandomForestClassifier"),
+            ("torch.nn.modules.linear", "Linear"),
+            ("copy_reg", "_reconstructor"),
+            ("__builtin__", "set"),
+            ("_codecs", "encode"),
+            ("pathlib", "PosixPath"),
+            ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+        ] {
+            assert_eq!(class(m, n), ImportClass::Safe, "{m}.{n}");
+        }
+        assert!(
+            ImportTable::builtin()
+                .classify("torch.storage", "_load_from_bytes")
+                .nested
+        );
+    }
+
+    #[test]
+    fn everything_else_is_unknown() {
+        for (m, n) in [
+            ("__main__", "Payload"),
+            ("functools", "partial"),
+            ("torch._utils", "_rebuild_tensor_v2.foo"),
+            ("numpy", "frombuffer"),
+            ("mymodule", "thing"),
+            ("builtins", "print"),
+        ] {
+            assert_eq!(class(m, n), ImportClass::Unknown, "{m}.{n}");
+        }
+    }
+
+    #[test]
+    fn precedence_exact_then_longest_module_then_dangerous() {
+        let t = ImportTable::parse(
+            r#"
+            [[dangerous]]
+            module = "pkg"
+            names = ["*"]
+            submodules = true
+            reason = "d"
+            [[safe]]
+            module = "pkg.sub"
+            names = ["*"]
+            reason = "s"
+            [[safe]]
+            module = "pkg"
+            names = ["ok"]
+            reason = "exact"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(t.classify("pkg", "ok").class, ImportClass::Safe);
+        assert_eq!(t.classify("pkg", "other").class, ImportClass::Dangerous);
+        assert_eq!(t.classify("pkg.sub", "x").class, ImportClass::Safe);
+        assert_eq!(
+            t.classify("pkg.sub.deeper", "x").class,
+            ImportClass::Dangerous
+        );
+        assert!(
+            ImportTable::parse("[[dangerous]]\nmodule = 'x'\nnames = []\nreason = ''\n[[safe]]")
+                .is_err()
+        );
+    }
 }

@@ -161,7 +161,11 @@ impl Arena {
     /// How many payload bytes the pool may still take for one value: the full `want` while the pool
     /// budget lasts, then a short head for display.
     pub fn head_room(&self, want: u64, keep: usize) -> usize {
-        let cap = if self.pool.len() < self.max_pool { keep } else { 64 };
+        let cap = if self.pool.len() < self.max_pool {
+            keep
+        } else {
+            64
+        };
         usize::try_from(want).map_or(cap, |w| w.min(cap))
     }
 
@@ -310,7 +314,10 @@ impl Renderer<'_> {
             Node::Buffer => self.out.push_str("<out-of-band buffer>"),
             Node::Seq { kind, items, total } => self.seq(*kind, items, *total, depth),
             Node::Global(i) => {
-                let name = self.names.get(*i as usize).map_or("<import>", |s| s.as_str());
+                let name = self
+                    .names
+                    .get(*i as usize)
+                    .map_or("<import>", |s| s.as_str());
                 self.out.push_str(name);
             }
             Node::Call(c) => {

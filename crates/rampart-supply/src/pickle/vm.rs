@@ -13,9 +13,7 @@ use rampart_core::Severity;
 
 use super::imports::{ImportClass, ImportTable};
 use super::source::Source;
-use super::value::{
-    Arena, Blob, Call, CallKind, Node, NodeId, SEQ_KEEP, SeqKind, Value, render,
-};
+use super::value::{Arena, Blob, Call, CallKind, Node, NodeId, SEQ_KEEP, SeqKind, Value, render};
 use super::{NestedData, NestedRequest, PickleOptions, PickleScan, rules};
 use crate::report::ModelFinding;
 
@@ -260,7 +258,10 @@ impl<'o> Vm<'o> {
     fn u8<S: Source>(src: &mut S, at: u64) -> Result<u8, Stop> {
         match src.byte() {
             Ok(Some(b)) => Ok(b),
-            Ok(None) => Err(Stop::Truncated(at, "the input ends inside an opcode's argument".into())),
+            Ok(None) => Err(Stop::Truncated(
+                at,
+                "the input ends inside an opcode's argument".into(),
+            )),
             Err(e) => Err(io_stop(e, at)),
         }
     }
@@ -286,7 +287,8 @@ impl<'o> Vm<'o> {
         let start = src.pos();
         let keep = self.arena.head_room(n, HEAD_KEEP);
         let off = self.arena.pool_len();
-        src.fill(keep, self.arena.pool_mut()).map_err(|e| io_stop(e, at))?;
+        src.fill(keep, self.arena.pool_mut())
+            .map_err(|e| io_stop(e, at))?;
         src.skip(n - keep as u64).map_err(|e| io_stop(e, at))?;
         Ok(Blob {
             off,
@@ -301,7 +303,10 @@ impl<'o> Vm<'o> {
         self.scratch.clear();
         match src.line(keep, &mut self.scratch) {
             Ok(Some(n)) => Ok(n as usize == self.scratch.len()),
-            Ok(None) => Err(Stop::Truncated(at, "the input ends before the end of a text argument".into())),
+            Ok(None) => Err(Stop::Truncated(
+                at,
+                "the input ends before the end of a text argument".into(),
+            )),
             Err(e) => Err(io_stop(e, at)),
         }
     }
@@ -327,14 +332,19 @@ impl<'o> Vm<'o> {
         if self.stack.len() <= self.base() {
             return Err(malformed(at, "stack underflow"));
         }
-        self.stack.pop().ok_or_else(|| malformed(at, "stack underflow"))
+        self.stack
+            .pop()
+            .ok_or_else(|| malformed(at, "stack underflow"))
     }
 
     fn top(&self, at: u64) -> Result<Value, Stop> {
         if self.stack.len() <= self.base() {
             return Err(malformed(at, "stack underflow"));
         }
-        self.stack.last().copied().ok_or_else(|| malformed(at, "stack underflow"))
+        self.stack
+            .last()
+            .copied()
+            .ok_or_else(|| malformed(at, "stack underflow"))
     }
 
     fn pop_mark(&mut self, at: u64) -> Result<Vec<Value>, Stop> {
@@ -346,7 +356,11 @@ impl<'o> Vm<'o> {
 
     fn seq(&mut self, kind: SeqKind, items: Vec<Value>) -> Value {
         let total = items.len() as u64;
-        let total = if kind == SeqKind::Dict { total / 2 } else { total };
+        let total = if kind == SeqKind::Dict {
+            total / 2
+        } else {
+            total
+        };
         let mut items = items;
         items.truncate(SEQ_KEEP);
         self.arena.push(Node::Seq { kind, items, total })
@@ -362,13 +376,24 @@ impl<'o> Vm<'o> {
             let pairs = *kind == SeqKind::Dict;
             let room = SEQ_KEEP.saturating_sub(items.len());
             items.extend(new.iter().take(room));
-            *total += if pairs { new.len() as u64 / 2 } else { new.len() as u64 };
+            *total += if pairs {
+                new.len() as u64 / 2
+            } else {
+                new.len() as u64
+            };
         }
     }
 
     // ---- findings --------------------------------------------------------------------------------
 
-    fn finding(&mut self, rule: &'static str, severity: Severity, at: u64, import: Option<String>, text: String) {
+    fn finding(
+        &mut self,
+        rule: &'static str,
+        severity: Severity,
+        at: u64,
+        import: Option<String>,
+        text: String,
+    ) {
         self.findings.push(ModelFinding {
             rule,
             severity,
@@ -379,7 +404,14 @@ impl<'o> Vm<'o> {
         });
     }
 
-    fn misc_finding(&mut self, rule: &'static str, severity: Severity, at: u64, import: Option<String>, text: String) {
+    fn misc_finding(
+        &mut self,
+        rule: &'static str,
+        severity: Severity,
+        at: u64,
+        import: Option<String>,
+        text: String,
+    ) {
         if self.misc_shown >= MISC_SHOWN {
             self.misc_more += 1;
             return;
@@ -411,13 +443,19 @@ impl<'o> Vm<'o> {
 
     fn import(&mut self, module: &str, name: &str, at: u64) -> Result<Value, Stop> {
         if self.sniff && !(is_dotted_identifier(module) && is_dotted_identifier(name)) {
-            return Err(malformed(at, "import of something that is not a Python name"));
+            return Err(malformed(
+                at,
+                "import of something that is not a Python name",
+            ));
         }
         if let Some(&i) = self.import_index.get(&(module.to_owned(), name.to_owned())) {
             return Ok(self.imports[i as usize].node);
         }
         if self.imports.len() >= MAX_IMPORTS {
-            return Err(Stop::Limit(at, format!("more than {MAX_IMPORTS} distinct imports")));
+            return Err(Stop::Limit(
+                at,
+                format!("more than {MAX_IMPORTS} distinct imports"),
+            ));
         }
         let c = self.table.classify(module, name);
         let idx = self.imports.len() as u32;
@@ -436,7 +474,8 @@ impl<'o> Vm<'o> {
         });
         self.names.push(format!("{module}.{name}"));
         self.mutated.push(false);
-        self.import_index.insert((module.to_owned(), name.to_owned()), idx);
+        self.import_index
+            .insert((module.to_owned(), name.to_owned()), idx);
         Ok(node)
     }
 
@@ -457,7 +496,14 @@ impl<'o> Vm<'o> {
         None
     }
 
-    fn call(&mut self, func: Value, args: Value, kwargs: Value, kind: CallKind, at: u64) -> Result<Value, Stop> {
+    fn call(
+        &mut self,
+        func: Value,
+        args: Value,
+        kwargs: Value,
+        kind: CallKind,
+        at: u64,
+    ) -> Result<Value, Stop> {
         let v = self.arena.push(Node::Call(Box::new(Call {
             func,
             args,
@@ -472,7 +518,11 @@ impl<'o> Vm<'o> {
                 if class != ImportClass::Safe {
                     if rec.calls.len() < CALLS_SHOWN {
                         let chain = self.render_call(shown, func, args);
-                        self.imports[i as usize].calls.push(CallRec { offset: at, kind, chain });
+                        self.imports[i as usize].calls.push(CallRec {
+                            offset: at,
+                            kind,
+                            chain,
+                        });
                     } else {
                         self.imports[i as usize].more_calls += 1;
                     }
@@ -587,12 +637,21 @@ impl<'o> Vm<'o> {
         ));
     }
 
-    fn push_blob<S: Source>(&mut self, src: &mut S, n: u64, at: u64, kind: BlobKind) -> Result<(), Stop> {
+    fn push_blob<S: Source>(
+        &mut self,
+        src: &mut S,
+        n: u64,
+        at: u64,
+        kind: BlobKind,
+    ) -> Result<(), Stop> {
         let blob = self.blob(src, n, at)?;
         let node = match kind {
             BlobKind::Str => {
                 if blob.complete() && std::str::from_utf8(self.arena.bytes(&blob)).is_err() {
-                    return Err(malformed(at, "a unicode string argument is not valid UTF-8"));
+                    return Err(malformed(
+                        at,
+                        "a unicode string argument is not valid UTF-8",
+                    ));
                 }
                 Node::Str(blob)
             }
@@ -601,7 +660,10 @@ impl<'o> Vm<'o> {
             BlobKind::ByteArray => Node::ByteArray(blob),
         };
         let v = self.arena.push(node);
-        if matches!(kind, BlobKind::Bytes | BlobKind::ByteArray | BlobKind::PyBytes) {
+        if matches!(
+            kind,
+            BlobKind::Bytes | BlobKind::ByteArray | BlobKind::PyBytes
+        ) {
             self.maybe_speculative(v, &blob, at);
         }
         self.push(v, at)
@@ -623,14 +685,20 @@ impl<'o> Vm<'o> {
             if self.ops + self.child_ops >= self.opts.max_ops {
                 return Err(Stop::Limit(
                     at,
-                    format!("more than {} opcodes (a pickle bomb, or a limit set too low)", self.opts.max_ops),
+                    format!(
+                        "more than {} opcodes (a pickle bomb, or a limit set too low)",
+                        self.opts.max_ops
+                    ),
                 ));
             }
             self.ops += 1;
             let code = match src.byte() {
                 Ok(Some(b)) => b,
                 Ok(None) => {
-                    return Err(Stop::Truncated(at, "the input ends before the STOP opcode".into()));
+                    return Err(Stop::Truncated(
+                        at,
+                        "the input ends before the STOP opcode".into(),
+                    ));
                 }
                 Err(e) => return Err(io_stop(e, at)),
             };
@@ -647,7 +715,10 @@ impl<'o> Vm<'o> {
                     if n > src.remaining() {
                         return Err(Stop::Truncated(
                             at,
-                            format!("a FRAME claims {n} bytes but only {} remain", src.remaining()),
+                            format!(
+                                "a FRAME claims {n} bytes but only {} remain",
+                                src.remaining()
+                            ),
                         ));
                     }
                 }
@@ -658,7 +729,10 @@ impl<'o> Vm<'o> {
                 }
                 op::MARK => {
                     if self.marks.len() >= self.opts.max_marks {
-                        return Err(Stop::Limit(at, format!("more than {} open MARKs", self.opts.max_marks)));
+                        return Err(Stop::Limit(
+                            at,
+                            format!("more than {} open MARKs", self.opts.max_marks),
+                        ));
                     }
                     self.marks.push(self.stack.len());
                 }
@@ -701,12 +775,17 @@ impl<'o> Vm<'o> {
                         u64::from(Self::u8(src, at)?)
                     } else {
                         let n = i32::from_le_bytes(Self::array::<S, 4>(src, at)?);
-                        u64::try_from(n).map_err(|_| malformed(at, "LONG4 with a negative length"))?
+                        u64::try_from(n)
+                            .map_err(|_| malformed(at, "LONG4 with a negative length"))?
                     };
                     let blob = self.blob(src, n, at)?;
                     let v = if n <= 8 && blob.complete() {
                         let le = self.arena.bytes(&blob);
-                        let mut buf = if le.last().is_some_and(|&b| b & 0x80 != 0) { [0xff; 8] } else { [0; 8] };
+                        let mut buf = if le.last().is_some_and(|&b| b & 0x80 != 0) {
+                            [0xff; 8]
+                        } else {
+                            [0; 8]
+                        };
                         buf[..le.len()].copy_from_slice(le);
                         Value::Int(i64::from_le_bytes(buf))
                     } else {
@@ -753,7 +832,8 @@ impl<'o> Vm<'o> {
                 }
                 op::BINSTRING => {
                     let n = i32::from_le_bytes(Self::array::<S, 4>(src, at)?);
-                    let n = u64::try_from(n).map_err(|_| malformed(at, "BINSTRING with a negative length"))?;
+                    let n = u64::try_from(n)
+                        .map_err(|_| malformed(at, "BINSTRING with a negative length"))?;
                     self.push_blob(src, n, at, BlobKind::PyBytes)?;
                 }
                 op::SHORT_BINSTRING => {
@@ -886,7 +966,8 @@ impl<'o> Vm<'o> {
                         if module == Value::Elided || name == Value::Elided {
                             return Err(Stop::Limit(
                                 at,
-                                "STACK_GLOBAL names were dropped when the node budget ran out".into(),
+                                "STACK_GLOBAL names were dropped when the node budget ran out"
+                                    .into(),
                             ));
                         }
                         return Err(malformed(at, "STACK_GLOBAL needs two strings"));
@@ -954,22 +1035,26 @@ impl<'o> Vm<'o> {
                         op::BINGET => u64::from(Self::u8(src, at)?),
                         _ => u64::from(u32::from_le_bytes(Self::array::<S, 4>(src, at)?)),
                     };
-                    let v = self
-                        .memo
-                        .get(key)
-                        .ok_or_else(|| malformed(at, format!("memo key {key} is read before it is written")))?;
+                    let v = self.memo.get(key).ok_or_else(|| {
+                        malformed(at, format!("memo key {key} is read before it is written"))
+                    })?;
                     self.push(v, at)?;
                 }
                 op::PUT | op::BINPUT | op::LONG_BINPUT | op::MEMOIZE => {
                     let key = match code {
                         op::PUT => self.text_key(src, at)?,
                         op::BINPUT => u64::from(Self::u8(src, at)?),
-                        op::LONG_BINPUT => u64::from(u32::from_le_bytes(Self::array::<S, 4>(src, at)?)),
+                        op::LONG_BINPUT => {
+                            u64::from(u32::from_le_bytes(Self::array::<S, 4>(src, at)?))
+                        }
                         _ => self.memo.count as u64,
                     };
                     let v = self.top(at)?;
                     if self.memo.count >= self.opts.max_memo {
-                        return Err(Stop::Limit(at, format!("more than {} memo entries", self.opts.max_memo)));
+                        return Err(Stop::Limit(
+                            at,
+                            format!("more than {} memo entries", self.opts.max_memo),
+                        ));
                     }
                     self.memo.put(key, v);
                 }
@@ -979,7 +1064,8 @@ impl<'o> Vm<'o> {
                         op::EXT2 => u32::from(u16::from_le_bytes(Self::array::<S, 2>(src, at)?)),
                         _ => {
                             let c = i32::from_le_bytes(Self::array::<S, 4>(src, at)?);
-                            u32::try_from(c).map_err(|_| malformed(at, "EXT4 with a negative code"))?
+                            u32::try_from(c)
+                                .map_err(|_| malformed(at, "EXT4 with a negative code"))?
                         }
                     };
                     if ext == 0 {
@@ -1082,7 +1168,13 @@ impl<'o> Vm<'o> {
 
     // ---- BUILD and joblib ------------------------------------------------------------------------
 
-    fn build<S: Source>(&mut self, src: &mut S, inst: Value, state: Value, at: u64) -> Result<(), Stop> {
+    fn build<S: Source>(
+        &mut self,
+        src: &mut S,
+        inst: Value,
+        state: Value,
+        at: u64,
+    ) -> Result<(), Stop> {
         if let Some(Node::Global(i)) = self.arena.node(inst) {
             let i = *i;
             self.global_mutation(i, at, "BUILD");
@@ -1131,11 +1223,21 @@ impl<'o> Vm<'o> {
     /// cannot be worked out: guessing would let data hide opcodes.
     fn joblib_array<S: Source>(&mut self, src: &mut S, state: Value, at: u64) -> Result<(), Stop> {
         let bad = |m: &str| malformed(at, format!("joblib array record: {m}"));
-        let shape = self.arena.dict_get(state, "shape").ok_or_else(|| bad("no shape"))?;
-        let dtype = self.arena.dict_get(state, "dtype").ok_or_else(|| bad("no dtype"))?;
+        let shape = self
+            .arena
+            .dict_get(state, "shape")
+            .ok_or_else(|| bad("no shape"))?;
+        let dtype = self
+            .arena
+            .dict_get(state, "dtype")
+            .ok_or_else(|| bad("no dtype"))?;
         let mut count: u64 = 1;
         match self.arena.node(shape) {
-            Some(Node::Seq { kind: SeqKind::Tuple | SeqKind::List, items, total }) => {
+            Some(Node::Seq {
+                kind: SeqKind::Tuple | SeqKind::List,
+                items,
+                total,
+            }) => {
                 if *total as usize != items.len() {
                     return Err(bad("shape has too many dimensions"));
                 }
@@ -1149,11 +1251,16 @@ impl<'o> Vm<'o> {
             }
             _ => return Err(bad("shape is not a tuple")),
         }
-        let (itemsize, object) = self.dtype_info(dtype, 0).ok_or_else(|| bad("unreadable dtype"))?;
+        let (itemsize, object) = self
+            .dtype_info(dtype, 0)
+            .ok_or_else(|| bad("unreadable dtype"))?;
         if object {
             // `pickle.dump(array, protocol=2)` inline: interpret it as its own pickle, in place.
             if self.depth + 1 > self.opts.max_depth {
-                return Err(Stop::Limit(at, "pickles nested deeper than the depth limit".into()));
+                return Err(Stop::Limit(
+                    at,
+                    "pickles nested deeper than the depth limit".into(),
+                ));
             }
             let child = Vm::new(self.opts, self.depth + 1, true, false);
             let mut child = child;
@@ -1170,9 +1277,13 @@ impl<'o> Vm<'o> {
             let scan = child.finish(src, stop, at, end);
             self.child_ops += used;
             self.findings.extend(scan.findings);
-            self.nested.extend(scan.nested.into_iter().map(|r| (NodeId::MAX, r)));
+            self.nested
+                .extend(scan.nested.into_iter().map(|r| (NodeId::MAX, r)));
             if failed {
-                return Err(malformed(end, "the object array inside a joblib record is not a valid pickle"));
+                return Err(malformed(
+                    end,
+                    "the object array inside a joblib record is not a valid pickle",
+                ));
             }
             return Ok(());
         }
@@ -1183,15 +1294,23 @@ impl<'o> Vm<'o> {
         {
             let pad = Self::u8(src, at)?;
             if u64::from(pad) > src.remaining() {
-                return Err(Stop::Truncated(at, "joblib alignment padding runs past the end".into()));
+                return Err(Stop::Truncated(
+                    at,
+                    "joblib alignment padding runs past the end".into(),
+                ));
             }
             src.skip(pad.into()).map_err(|e| io_stop(e, at))?;
         }
-        let nbytes = count.checked_mul(itemsize).ok_or_else(|| bad("array size overflows"))?;
+        let nbytes = count
+            .checked_mul(itemsize)
+            .ok_or_else(|| bad("array size overflows"))?;
         if nbytes > src.remaining() {
             return Err(Stop::Truncated(
                 at,
-                format!("a joblib array claims {nbytes} bytes but only {} remain", src.remaining()),
+                format!(
+                    "a joblib array claims {nbytes} bytes but only {} remain",
+                    src.remaining()
+                ),
             ));
         }
         src.skip(nbytes).map_err(|e| io_stop(e, at))
@@ -1216,14 +1335,18 @@ impl<'o> Vm<'o> {
         }
         let kind = code[0];
         let digits = std::str::from_utf8(&code[1..]).ok()?;
-        let n: u64 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+        let n: u64 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().ok()?
+        };
         let mut object = kind == b'O';
         let mut elsize = None;
         if let Some((SeqKind::Tuple, st)) = self.arena.items(c.state) {
-            if let Some(Value::Int(e)) = st.get(5) {
-                if *e > 0 {
-                    elsize = Some(*e as u64);
-                }
+            if let Some(Value::Int(e)) = st.get(5)
+                && *e > 0
+            {
+                elsize = Some(*e as u64);
             }
             // Structured dtypes: any field whose dtype holds objects makes the whole array an object array.
             if let Some(fields) = st.get(4) {
@@ -1248,7 +1371,9 @@ impl<'o> Vm<'o> {
             return false;
         }
         match self.arena.node(v) {
-            Some(Node::Seq { items, .. }) => items.iter().any(|&i| self.any_object_dtype(i, depth + 1)),
+            Some(Node::Seq { items, .. }) => {
+                items.iter().any(|&i| self.any_object_dtype(i, depth + 1))
+            }
             Some(Node::Call(_)) => self.dtype_info(v, depth + 1).is_some_and(|(_, o)| o),
             _ => false,
         }
@@ -1256,7 +1381,13 @@ impl<'o> Vm<'o> {
 
     // ---- report ----------------------------------------------------------------------------------
 
-    fn finish<S: Source>(mut self, src: &mut S, stop: Option<Stop>, start: u64, end: u64) -> PickleScan {
+    fn finish<S: Source>(
+        mut self,
+        src: &mut S,
+        stop: Option<Stop>,
+        start: u64,
+        end: u64,
+    ) -> PickleScan {
         let ok = stop.is_none();
         let truncated = matches!(stop, Some(Stop::Truncated(..)));
         match stop {
@@ -1296,12 +1427,17 @@ impl<'o> Vm<'o> {
                 ),
             );
         }
-        if self.misc_more > 0 {
-            if let Some(last) = self.findings.iter_mut().rev().find(|f| {
-                f.rule == rules::INDIRECT_CALL || f.rule == rules::GLOBAL_MUTATION || f.rule == rules::EXTENSION_CODE
-            }) {
-                last.explanation.push_str(&format!(" (and {} more like this)", self.misc_more));
-            }
+        let more = self.misc_more;
+        if more > 0
+            && let Some(last) = self.findings.iter_mut().rev().find(|f| {
+                matches!(
+                    f.rule,
+                    rules::INDIRECT_CALL | rules::GLOBAL_MUTATION | rules::EXTENSION_CODE
+                )
+            })
+        {
+            last.explanation
+                .push_str(&format!(" (and {more} more like this)"));
         }
         let imports = std::mem::take(&mut self.imports);
         for rec in imports {
@@ -1326,7 +1462,13 @@ impl<'o> Vm<'o> {
                         if k + 1 == n && rec.more_calls > 0 {
                             text.push_str(&format!(" (and {} more calls)", rec.more_calls));
                         }
-                        self.finding(rules::DANGEROUS_CALL, Severity::Critical, c.offset, Some(full.clone()), text);
+                        self.finding(
+                            rules::DANGEROUS_CALL,
+                            Severity::Critical,
+                            c.offset,
+                            Some(full.clone()),
+                            text,
+                        );
                     }
                 }
                 ImportClass::Dangerous => {
@@ -1335,18 +1477,35 @@ impl<'o> Vm<'o> {
                          the object may be used by other code): {}",
                         rec.reason
                     );
-                    self.finding(rules::DANGEROUS_IMPORT, Severity::High, rec.offset, Some(full), text);
+                    self.finding(
+                        rules::DANGEROUS_IMPORT,
+                        Severity::High,
+                        rec.offset,
+                        Some(full),
+                        text,
+                    );
                 }
                 ImportClass::Unknown => {
                     let mut text = format!("imports {full}: {}", rec.reason);
                     if let Some(c) = rec.calls.first() {
                         let total = rec.calls.len() as u64 + rec.more_calls;
-                        text.push_str(&format!("; {} {} at byte {}", c.kind.opcode(), c.chain, c.offset));
+                        text.push_str(&format!(
+                            "; {} {} at byte {}",
+                            c.kind.opcode(),
+                            c.chain,
+                            c.offset
+                        ));
                         if total > 1 {
                             text.push_str(&format!(" (called {total} times)"));
                         }
                     }
-                    self.finding(rules::UNKNOWN_IMPORT, Severity::Medium, rec.offset, Some(full), text);
+                    self.finding(
+                        rules::UNKNOWN_IMPORT,
+                        Severity::Medium,
+                        rec.offset,
+                        Some(full),
+                        text,
+                    );
                 }
             }
         }
@@ -1382,7 +1541,10 @@ impl<'o> Vm<'o> {
                 src: blob.src,
             }
         } else if let Some(start) = blob.src {
-            NestedData::Range { start, len: blob.len }
+            NestedData::Range {
+                start,
+                len: blob.len,
+            }
         } else {
             NestedData::Unavailable { len: blob.len }
         }
@@ -1404,9 +1566,7 @@ fn is_dotted_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.split('.').all(|part| {
             let mut chars = part.chars();
-            chars
-                .next()
-                .is_some_and(|c| c == '_' || c.is_alphabetic())
+            chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
                 && chars.all(|c| c == '_' || c.is_alphanumeric())
         })
 }
@@ -1466,7 +1626,9 @@ fn escape_decode(s: &[u8]) -> Result<Vec<u8>, &'static str> {
                 out.push((v & 0xff) as u8);
             }
             b'x' => {
-                let hex = s.get(i..i + 2).ok_or("invalid \\x escape in a STRING argument")?;
+                let hex = s
+                    .get(i..i + 2)
+                    .ok_or("invalid \\x escape in a STRING argument")?;
                 let v = std::str::from_utf8(hex)
                     .ok()
                     .and_then(|h| u8::from_str_radix(h, 16).ok())

@@ -125,12 +125,19 @@ fn walk_zip<R: Read + Seek>(ctx: &mut Ctx<'_>, reader: R, depth: usize) -> io::R
     }
     check_zip_structure(ctx, &mut z, &metas);
 
-    let is_torch = metas.iter().any(|m| m.name == "data.pkl" || m.name.ends_with("/data.pkl"));
+    let is_torch = metas
+        .iter()
+        .any(|m| m.name == "data.pkl" || m.name.ends_with("/data.pkl"));
     let is_keras = !is_torch
         && metas.iter().any(|m| m.name == "config.json")
-        && metas.iter().any(|m| m.name == "metadata.json" || m.name.ends_with(".weights.h5"));
+        && metas
+            .iter()
+            .any(|m| m.name == "metadata.json" || m.name.ends_with(".weights.h5"));
     let files: Vec<&EntryMeta> = metas.iter().filter(|m| !m.dir && !m.symlink).collect();
-    let is_npz = !is_torch && !is_keras && !files.is_empty() && files.iter().all(|m| m.name.ends_with(".npy"));
+    let is_npz = !is_torch
+        && !is_keras
+        && !files.is_empty()
+        && files.iter().all(|m| m.name.ends_with(".npy"));
     let format = if is_torch {
         Format::PytorchZip
     } else if is_keras {
@@ -156,17 +163,30 @@ fn walk_zip<R: Read + Seek>(ctx: &mut Ctx<'_>, reader: R, depth: usize) -> io::R
             continue;
         }
         if m.encrypted {
-            name_finding(ctx, &m.name, rules::ENCRYPTED, Severity::Medium, m.header, "is encrypted: its content was not checked".into());
+            name_finding(
+                ctx,
+                &m.name,
+                rules::ENCRYPTED,
+                Severity::Medium,
+                m.header,
+                "is encrypted: its content was not checked".into(),
+            );
             continue;
         }
-        if !matches!(m.method, CompressionMethod::Stored | CompressionMethod::Deflated) {
+        if !matches!(
+            m.method,
+            CompressionMethod::Stored | CompressionMethod::Deflated
+        ) {
             name_finding(
                 ctx,
                 &m.name,
                 rules::UNSUPPORTED_COMPRESSION,
                 Severity::Medium,
                 m.header,
-                format!("uses compression method {:?}, which this scanner does not read: its content was not checked", m.method),
+                format!(
+                    "uses compression method {:?}, which this scanner does not read: its content was not checked",
+                    m.method
+                ),
             );
             continue;
         }
@@ -177,7 +197,14 @@ fn walk_zip<R: Read + Seek>(ctx: &mut Ctx<'_>, reader: R, depth: usize) -> io::R
         let entry = match z.by_index(i) {
             Ok(e) => e,
             Err(e) => {
-                name_finding(ctx, &m.name, rules::ARCHIVE_MALFORMED, Severity::Medium, m.header, format!("cannot be read: {e}"));
+                name_finding(
+                    ctx,
+                    &m.name,
+                    rules::ARCHIVE_MALFORMED,
+                    Severity::Medium,
+                    m.header,
+                    format!("cannot be read: {e}"),
+                );
                 continue;
             }
         };
@@ -187,7 +214,11 @@ fn walk_zip<R: Read + Seek>(ctx: &mut Ctx<'_>, reader: R, depth: usize) -> io::R
 }
 
 /// Zip-level checks that need no member data: names, links, duplicates, expansion, overlaps.
-fn check_zip_structure<R: Read + Seek>(ctx: &mut Ctx<'_>, z: &mut ZipArchive<R>, metas: &[EntryMeta]) {
+fn check_zip_structure<R: Read + Seek>(
+    ctx: &mut Ctx<'_>,
+    z: &mut ZipArchive<R>,
+    metas: &[EntryMeta],
+) {
     for m in metas {
         if let Some(why) = unsafe_name(&m.name) {
             name_finding(
@@ -196,7 +227,10 @@ fn check_zip_structure<R: Read + Seek>(ctx: &mut Ctx<'_>, z: &mut ZipArchive<R>,
                 rules::PATH_TRAVERSAL,
                 Severity::High,
                 m.header,
-                format!("member name {} {why}: extracting it writes outside the target folder", shown_name(&m.name)),
+                format!(
+                    "member name {} {why}: extracting it writes outside the target folder",
+                    shown_name(&m.name)
+                ),
             );
         }
         if m.symlink {
@@ -224,7 +258,10 @@ fn check_zip_structure<R: Read + Seek>(ctx: &mut Ctx<'_>, z: &mut ZipArchive<R>,
     let mut expanded: u64 = 0;
     let mut worst: Option<&EntryMeta> = None;
     let mut over = 0usize;
-    for m in metas.iter().filter(|m| m.method != CompressionMethod::Stored) {
+    for m in metas
+        .iter()
+        .filter(|m| m.method != CompressionMethod::Stored)
+    {
         expanded = expanded.saturating_add(m.size);
         if m.size >= BOMB_MIN_SIZE && m.size / m.csize.max(1) > ctx.opts.max_ratio {
             over += 1;
@@ -255,7 +292,10 @@ fn check_zip_structure<R: Read + Seek>(ctx: &mut Ctx<'_>, z: &mut ZipArchive<R>,
             Severity::High,
             0,
             None,
-            format!("compressed members declare {expanded} bytes once expanded (limit {})", ctx.opts.max_expanded),
+            format!(
+                "compressed members declare {expanded} bytes once expanded (limit {})",
+                ctx.opts.max_expanded
+            ),
         );
     }
     if matches!(z.has_overlapping_files(), Ok(true)) {
@@ -276,7 +316,10 @@ fn torch_role(name: &str) -> Role {
         Role::Pickle
     } else if rest.starts_with("data/")
         || rest.starts_with(".data/")
-        || matches!(rest, "version" | "byteorder" | ".format_version" | ".storage_alignment")
+        || matches!(
+            rest,
+            "version" | "byteorder" | ".format_version" | ".storage_alignment"
+        )
         || rest.starts_with("code/") && rest.ends_with(".py")
     {
         Role::Skip
@@ -292,15 +335,30 @@ fn shown_name(name: &str) -> String {
     s
 }
 
-fn name_finding(ctx: &mut Ctx<'_>, name: &str, rule: &'static str, sev: Severity, offset: u64, text: String) {
-    let text = if text.starts_with("member name") { text } else { format!("member {} {text}", shown_name(name)) };
+fn name_finding(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    rule: &'static str,
+    sev: Severity,
+    offset: u64,
+    text: String,
+) {
+    let text = if text.starts_with("member name") {
+        text
+    } else {
+        format!("member {} {text}", shown_name(name))
+    };
     ctx.members.push(name.to_owned());
     ctx.add(rule, sev, offset, None, text);
     ctx.members.pop();
 }
 
 fn budget_spent(ctx: &mut Ctx<'_>) {
-    if !ctx.findings.iter().any(|f| f.rule == rules::ARCHIVE_LIMIT && f.explanation.starts_with("read budget")) {
+    if !ctx
+        .findings
+        .iter()
+        .any(|f| f.rule == rules::ARCHIVE_LIMIT && f.explanation.starts_with("read budget"))
+    {
         ctx.add(
             rules::ARCHIVE_LIMIT,
             Severity::Medium,
@@ -322,13 +380,27 @@ fn read_upto(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<()
 }
 
 /// Scans one archive member from `r`: sniffs its head, reads the rest only if it can carry code.
-fn scan_member(ctx: &mut Ctx<'_>, name: &str, mut r: impl Read, declared: u64, depth: usize, role: Role) -> io::Result<()> {
+fn scan_member(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    mut r: impl Read,
+    declared: u64,
+    depth: usize,
+    role: Role,
+) -> io::Result<()> {
     if !ctx.enter(depth + 1) {
         return Ok(());
     }
     let mut buf = Vec::new();
     if let Err(e) = read_upto(&mut r, &mut buf, HEAD) {
-        name_finding(ctx, name, rules::ARCHIVE_MALFORMED, Severity::Medium, 0, format!("cannot be decompressed: {e}"));
+        name_finding(
+            ctx,
+            name,
+            rules::ARCHIVE_MALFORMED,
+            Severity::Medium,
+            0,
+            format!("cannot be decompressed: {e}"),
+        );
         return Ok(());
     }
     let kind = sniff(&buf, declared);
@@ -355,7 +427,14 @@ fn scan_member(ctx: &mut Ctx<'_>, name: &str, mut r: impl Read, declared: u64, d
     let limit = ctx.opts.max_member_bytes.min(ctx.read_left);
     let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
     if let Err(e) = read_upto(&mut r, &mut buf, cap) {
-        name_finding(ctx, name, rules::ARCHIVE_MALFORMED, Severity::Medium, 0, format!("cannot be decompressed: {e}"));
+        name_finding(
+            ctx,
+            name,
+            rules::ARCHIVE_MALFORMED,
+            Severity::Medium,
+            0,
+            format!("cannot be decompressed: {e}"),
+        );
         return Ok(());
     }
     if buf.len() as u64 > limit {
@@ -368,7 +447,10 @@ fn scan_member(ctx: &mut Ctx<'_>, name: &str, mut r: impl Read, declared: u64, d
                 rules::ARCHIVE_LIMIT,
                 Severity::Medium,
                 0,
-                format!("is larger than {} bytes once expanded: not checked", ctx.opts.max_member_bytes),
+                format!(
+                    "is larger than {} bytes once expanded: not checked",
+                    ctx.opts.max_member_bytes
+                ),
             );
         }
         return Ok(());
@@ -376,7 +458,9 @@ fn scan_member(ctx: &mut Ctx<'_>, name: &str, mut r: impl Read, declared: u64, d
     ctx.read_left -= buf.len() as u64;
     ctx.members.push(name.to_owned());
     let result = match role {
-        Role::Pickle => pickle_stream(ctx, &mut SliceSource::new(&buf, 0), depth + 1, None).map(|_| ()),
+        Role::Pickle => {
+            pickle_stream(ctx, &mut SliceSource::new(&buf, 0), depth + 1, None).map(|_| ())
+        }
         Role::KerasConfig => {
             let mut out = Vec::new();
             dispatch::keras_config(&buf, &mut out);
@@ -407,11 +491,21 @@ pub(super) fn scan_tar(ctx: &mut Ctx<'_>, input: Input<'_>, depth: usize) -> io:
 /// Names of the members of a pre-1.6 torch tar checkpoint; each holds pickles.
 const LEGACY_TORCH_TAR: [&str; 4] = ["sys_info", "pickle", "tensors", "storages"];
 
-fn walk_tar<R: Read>(ctx: &mut Ctx<'_>, entries: io::Result<tar::Entries<'_, R>>, depth: usize) -> io::Result<Format> {
+fn walk_tar<R: Read>(
+    ctx: &mut Ctx<'_>,
+    entries: io::Result<tar::Entries<'_, R>>,
+    depth: usize,
+) -> io::Result<Format> {
     let entries = match entries {
         Ok(e) => e,
         Err(e) => {
-            ctx.add(rules::ARCHIVE_MALFORMED, Severity::Medium, 0, None, format!("unreadable tar archive: {e}"));
+            ctx.add(
+                rules::ARCHIVE_MALFORMED,
+                Severity::Medium,
+                0,
+                None,
+                format!("unreadable tar archive: {e}"),
+            );
             return Ok(Format::Tar);
         }
     };
@@ -423,14 +517,23 @@ fn walk_tar<R: Read>(ctx: &mut Ctx<'_>, entries: io::Result<tar::Entries<'_, R>>
                 Severity::Medium,
                 0,
                 None,
-                format!("more than {} members; the rest were not checked", ctx.opts.max_entries),
+                format!(
+                    "more than {} members; the rest were not checked",
+                    ctx.opts.max_entries
+                ),
             );
             break;
         }
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                ctx.add(rules::ARCHIVE_MALFORMED, Severity::Medium, 0, None, format!("damaged tar archive: {e}"));
+                ctx.add(
+                    rules::ARCHIVE_MALFORMED,
+                    Severity::Medium,
+                    0,
+                    None,
+                    format!("damaged tar archive: {e}"),
+                );
                 break;
             }
         };
@@ -443,7 +546,10 @@ fn walk_tar<R: Read>(ctx: &mut Ctx<'_>, entries: io::Result<tar::Entries<'_, R>>
                 rules::PATH_TRAVERSAL,
                 Severity::High,
                 header,
-                format!("member name {} {why}: extracting it writes outside the target folder", shown_name(&name)),
+                format!(
+                    "member name {} {why}: extracting it writes outside the target folder",
+                    shown_name(&name)
+                ),
             );
         }
         let kind = entry.header().entry_type();
@@ -457,13 +563,25 @@ fn walk_tar<R: Read>(ctx: &mut Ctx<'_>, entries: io::Result<tar::Entries<'_, R>>
                 ctx,
                 &name,
                 rules::LINK_ENTRY,
-                if escapes { Severity::High } else { Severity::Medium },
+                if escapes {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                },
                 header,
                 format!(
                     "is a {} to {}{}",
-                    if kind.is_symlink() { "symbolic link" } else { "hard link" },
+                    if kind.is_symlink() {
+                        "symbolic link"
+                    } else {
+                        "hard link"
+                    },
                     shown_name(&target),
-                    if escapes { ", outside the extraction folder" } else { "" }
+                    if escapes {
+                        ", outside the extraction folder"
+                    } else {
+                        ""
+                    }
                 ),
             );
             continue;
@@ -476,12 +594,21 @@ fn walk_tar<R: Read>(ctx: &mut Ctx<'_>, entries: io::Result<tar::Entries<'_, R>>
             break;
         }
         let size = entry.size();
-        let role = if LEGACY_TORCH_TAR.contains(&name.as_str()) { Role::Pickle } else { Role::Generic };
+        let role = if LEGACY_TORCH_TAR.contains(&name.as_str()) {
+            Role::Pickle
+        } else {
+            Role::Generic
+        };
         names.insert(name.clone());
         scan_member(ctx, &name, &mut entry, size, depth, role)?;
     }
-    let legacy = names.contains("pickle") && (names.contains("sys_info") || names.contains("storages"));
-    Ok(if legacy { Format::PytorchLegacy } else { Format::Tar })
+    let legacy =
+        names.contains("pickle") && (names.contains("sys_info") || names.contains("storages"));
+    Ok(if legacy {
+        Format::PytorchLegacy
+    } else {
+        Format::Tar
+    })
 }
 
 /// Counts what a decompressor produces and fails once it passes `cap` (a decompression bomb).
@@ -498,14 +625,19 @@ impl<R: Read> Read for Capped<R> {
         self.produced += n as u64;
         if self.produced > self.cap {
             self.tripped.set(true);
-            return Err(io::Error::other("decompressed data exceeds the expansion limit"));
+            return Err(io::Error::other(
+                "decompressed data exceeds the expansion limit",
+            ));
         }
         Ok(n)
     }
 }
 
 fn expansion_cap(ctx: &Ctx<'_>, compressed: u64) -> u64 {
-    compressed.saturating_mul(ctx.opts.max_ratio).max(BOMB_MIN_SIZE).min(ctx.opts.max_expanded)
+    compressed
+        .saturating_mul(ctx.opts.max_ratio)
+        .max(BOMB_MIN_SIZE)
+        .min(ctx.opts.max_expanded)
 }
 
 fn bomb(ctx: &mut Ctx<'_>, what: &str, compressed: u64, cap: u64) {
@@ -524,16 +656,25 @@ fn inner_name(name: &str) -> String {
         return format!("{s}.tar");
     }
     for ext in [".gz", ".gzip", ".z", ".zlib"] {
-        if let Some(s) = name.strip_suffix(ext) {
-            if !s.is_empty() {
-                return s.to_owned();
-            }
+        if let Some(s) = name.strip_suffix(ext)
+            && !s.is_empty()
+        {
+            return s.to_owned();
         }
     }
-    if name.is_empty() { "(decompressed)".to_owned() } else { format!("{name}(decompressed)") }
+    if name.is_empty() {
+        "(decompressed)".to_owned()
+    } else {
+        format!("{name}(decompressed)")
+    }
 }
 
-pub(super) fn scan_gzip(ctx: &mut Ctx<'_>, input: Input<'_>, depth: usize, name: &str) -> io::Result<Format> {
+pub(super) fn scan_gzip(
+    ctx: &mut Ctx<'_>,
+    input: Input<'_>,
+    depth: usize,
+    name: &str,
+) -> io::Result<Format> {
     let clen = input.len();
     // Every member of a multi-member gzip file, as Python's gzip module reads them: a second member
     // appended to a harmless first one must not go unseen.
@@ -552,10 +693,20 @@ pub(super) fn scan_gzip(ctx: &mut Ctx<'_>, input: Input<'_>, depth: usize, name:
 
 /// joblib's `compress=` writes a zlib stream. Returns `None` when the data does not decompress (then it
 /// was not zlib after all).
-pub(super) fn scan_zlib(ctx: &mut Ctx<'_>, input: Input<'_>, depth: usize, name: &str) -> io::Result<Option<Format>> {
+pub(super) fn scan_zlib(
+    ctx: &mut Ctx<'_>,
+    input: Input<'_>,
+    depth: usize,
+    name: &str,
+) -> io::Result<Option<Format>> {
     let head = input.prefix(HEAD as u64)?;
     let mut probe = Vec::new();
-    if ZlibDecoder::new(&head[..]).take(16).read_to_end(&mut probe).is_err() || probe.is_empty() {
+    if ZlibDecoder::new(&head[..])
+        .take(16)
+        .read_to_end(&mut probe)
+        .is_err()
+        || probe.is_empty()
+    {
         return Ok(None);
     }
     let clen = input.len();
@@ -576,7 +727,14 @@ pub(super) fn scan_zlib(ctx: &mut Ctx<'_>, input: Input<'_>, depth: usize, name:
 
 /// Decompresses a stream: a tar inside is walked as it streams; anything else is read (bounded) and
 /// scanned. Returns the inner format.
-fn gunzip<R: Read>(ctx: &mut Ctx<'_>, dec: R, clen: u64, depth: usize, name: &str, what: &str) -> io::Result<Option<Format>> {
+fn gunzip<R: Read>(
+    ctx: &mut Ctx<'_>,
+    dec: R,
+    clen: u64,
+    depth: usize,
+    name: &str,
+    what: &str,
+) -> io::Result<Option<Format>> {
     if !ctx.enter(depth + 1) {
         return Ok(None);
     }
@@ -594,7 +752,13 @@ fn gunzip<R: Read>(ctx: &mut Ctx<'_>, dec: R, clen: u64, depth: usize, name: &st
         if tripped.get() {
             bomb(ctx, what, clen, cap);
         } else {
-            ctx.add(rules::ARCHIVE_MALFORMED, Severity::Medium, 0, None, format!("damaged {what} stream: {e}"));
+            ctx.add(
+                rules::ARCHIVE_MALFORMED,
+                Severity::Medium,
+                0,
+                None,
+                format!("damaged {what} stream: {e}"),
+            );
         }
         return Ok(None);
     }
@@ -615,7 +779,13 @@ fn gunzip<R: Read>(ctx: &mut Ctx<'_>, dec: R, clen: u64, depth: usize, name: &st
                 Ok(None)
             }
             Err(e) => {
-                ctx.add(rules::ARCHIVE_MALFORMED, Severity::Medium, 0, None, format!("damaged {what} stream: {e}"));
+                ctx.add(
+                    rules::ARCHIVE_MALFORMED,
+                    Severity::Medium,
+                    0,
+                    None,
+                    format!("damaged {what} stream: {e}"),
+                );
                 Ok(None)
             }
             Ok(()) if head.len() as u64 > limit => {

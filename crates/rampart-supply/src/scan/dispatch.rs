@@ -91,7 +91,11 @@ mod pending {
             false
         }
 
-        pub fn scan(_data: &[u8], _model_dir: Option<&std::path::Path>, out: &mut Vec<super::ModelFinding>) {
+        pub fn scan(
+            _data: &[u8],
+            _model_dir: Option<&std::path::Path>,
+            out: &mut Vec<super::ModelFinding>,
+        ) {
             super::unchecked("ONNX", out);
         }
     }

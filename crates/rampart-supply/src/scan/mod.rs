@@ -83,7 +83,9 @@ impl Input<'_> {
     /// The first `n` bytes (fewer at the end of the input).
     fn prefix(&self, n: u64) -> io::Result<Cow<'_, [u8]>> {
         match self {
-            Input::Mem(d) => Ok(Cow::Borrowed(&d[..usize::try_from(n).unwrap_or(usize::MAX).min(d.len())])),
+            Input::Mem(d) => Ok(Cow::Borrowed(
+                &d[..usize::try_from(n).unwrap_or(usize::MAX).min(d.len())],
+            )),
             Input::File(f, len) => {
                 let mut f: &File = f;
                 f.seek(SeekFrom::Start(0))?;
@@ -125,7 +127,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records a finding about the current member.
-    pub fn add(&mut self, rule: &'static str, severity: Severity, offset: u64, import: Option<String>, explanation: String) {
+    pub fn add(
+        &mut self,
+        rule: &'static str,
+        severity: Severity,
+        offset: u64,
+        import: Option<String>,
+        explanation: String,
+    ) {
         let member = self.member();
         self.findings.push(ModelFinding {
             rule,
@@ -194,7 +203,10 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> FileReport {
     };
     let dir = path.parent().map(Path::to_path_buf);
     let mut ctx = Ctx::new(opts, dir);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     match scan_any(&mut ctx, Input::File(&file, len), 0, 0, &name) {
         Ok(format) => finish(shown, format, ctx.findings, len),
         Err(e) => error(e, len),
@@ -301,7 +313,8 @@ fn walk(path: &Path, top: bool, out: &mut Vec<Walked>) {
         match std::fs::read_dir(path) {
             Err(e) => out.push(Err((path.to_owned(), e))),
             Ok(entries) => {
-                let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                let mut children: Vec<PathBuf> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
                 children.sort();
                 for child in children {
                     walk(&child, false, out);
@@ -322,7 +335,13 @@ fn walk(path: &Path, top: bool, out: &mut Vec<Walked>) {
 /// Sniffs `input` and scans it with whatever its format needs. `base` is the offset of the input's first
 /// byte within the current member (non-zero for pickles nested in pickles); `depth` counts enclosing
 /// archives and pickles; `name` is the input's own name (for naming decompressed streams).
-pub(crate) fn scan_any(ctx: &mut Ctx<'_>, input: Input<'_>, base: u64, depth: usize, name: &str) -> io::Result<Format> {
+pub(crate) fn scan_any(
+    ctx: &mut Ctx<'_>,
+    input: Input<'_>,
+    base: u64,
+    depth: usize,
+    name: &str,
+) -> io::Result<Format> {
     let len = input.len();
     let head = input.prefix(HEAD as u64)?.into_owned();
     Ok(match sniff(&head, len) {
@@ -335,18 +354,24 @@ pub(crate) fn scan_any(ctx: &mut Ctx<'_>, input: Input<'_>, base: u64, depth: us
         },
         Sniffed::Npy => scan_npy(ctx, input, base, depth, &head)?,
         Sniffed::Pickle => pickle_input(ctx, input, base, depth)?,
-        Sniffed::Hdf5 => format_check(ctx, input, Format::Hdf5, |d, _, out| dispatch::hdf5(d, out))?,
-        Sniffed::Gguf => format_check(ctx, input, Format::Gguf, |d, _, out| dispatch::gguf(d, out))?,
-        Sniffed::Safetensors => {
-            format_check(ctx, input, Format::Safetensors, |d, _, out| dispatch::safetensors(d, out))?
+        Sniffed::Hdf5 => {
+            format_check(ctx, input, Format::Hdf5, |d, _, out| dispatch::hdf5(d, out))?
         }
+        Sniffed::Gguf => {
+            format_check(ctx, input, Format::Gguf, |d, _, out| dispatch::gguf(d, out))?
+        }
+        Sniffed::Safetensors => format_check(ctx, input, Format::Safetensors, |d, _, out| {
+            dispatch::safetensors(d, out)
+        })?,
         Sniffed::Unsupported(kind) => {
             ctx.add(
                 rules::UNSUPPORTED_COMPRESSION,
                 Severity::Medium,
                 0,
                 None,
-                format!("{kind} data: this scanner does not read {kind}, so its content was not checked"),
+                format!(
+                    "{kind} data: this scanner does not read {kind}, so its content was not checked"
+                ),
             );
             Format::Unknown
         }
@@ -355,7 +380,13 @@ pub(crate) fn scan_any(ctx: &mut Ctx<'_>, input: Input<'_>, base: u64, depth: us
 }
 
 /// No magic number: a protocol 0/1 pickle, a protobuf model (ONNX, SavedModel), or not a model file.
-fn scan_unknown(ctx: &mut Ctx<'_>, input: Input<'_>, base: u64, depth: usize, head: &[u8]) -> io::Result<Format> {
+fn scan_unknown(
+    ctx: &mut Ctx<'_>,
+    input: Input<'_>,
+    base: u64,
+    depth: usize,
+    head: &[u8],
+) -> io::Result<Format> {
     if pickle::plausible_head(head, input.len(), &ctx.opts.pickle) {
         let found = match input {
             Input::Mem(d) => {
@@ -374,18 +405,29 @@ fn scan_unknown(ctx: &mut Ctx<'_>, input: Input<'_>, base: u64, depth: usize, he
         }
     }
     if dispatch::savedmodel_sniff(head) {
-        return format_check(ctx, input, Format::SavedModel, |d, _, out| dispatch::savedmodel(d, out));
+        return format_check(ctx, input, Format::SavedModel, |d, _, out| {
+            dispatch::savedmodel(d, out)
+        });
     }
     if dispatch::onnx_sniff(head) {
-        return format_check(ctx, input, Format::Onnx, |d, dir, out| dispatch::onnx(d, dir, out));
+        return format_check(ctx, input, Format::Onnx, |d, dir, out| {
+            dispatch::onnx(d, dir, out)
+        });
     }
     Ok(Format::Unknown)
 }
 
-fn pickle_input(ctx: &mut Ctx<'_>, input: Input<'_>, base: u64, depth: usize) -> io::Result<Format> {
+fn pickle_input(
+    ctx: &mut Ctx<'_>,
+    input: Input<'_>,
+    base: u64,
+    depth: usize,
+) -> io::Result<Format> {
     match input {
         Input::Mem(d) => pickle_stream(ctx, &mut SliceSource::new(d, base), depth, None),
-        Input::File(f, len) => pickle_stream(ctx, &mut ReaderSource::new(f, 0, base, len)?, depth, None),
+        Input::File(f, len) => {
+            pickle_stream(ctx, &mut ReaderSource::new(f, 0, base, len)?, depth, None)
+        }
     }
 }
 
@@ -416,7 +458,11 @@ pub(crate) fn pickle_stream<S: Source>(
         }
         let at = src.pos();
         let next = src.read_at(at, 2)?;
-        if next.len() == 2 && next[0] == 0x80 && (2..=5).contains(&next[1]) && count < MAX_STREAM_PICKLES {
+        if next.len() == 2
+            && next[0] == 0x80
+            && (2..=5).contains(&next[1])
+            && count < MAX_STREAM_PICKLES
+        {
             continue;
         }
         if !legacy {
@@ -439,7 +485,12 @@ pub(crate) fn pickle_stream<S: Source>(
     })
 }
 
-fn absorb_pickle<S: Source>(ctx: &mut Ctx<'_>, src: &mut S, scan: PickleScan, depth: usize) -> io::Result<()> {
+fn absorb_pickle<S: Source>(
+    ctx: &mut Ctx<'_>,
+    src: &mut S,
+    scan: PickleScan,
+    depth: usize,
+) -> io::Result<()> {
     ctx.absorb(scan.findings);
     for req in scan.nested {
         let (bytes, base) = match req.data {
@@ -475,11 +526,20 @@ fn absorb_pickle<S: Source>(ctx: &mut Ctx<'_>, src: &mut S, scan: PickleScan, de
         }
         let before = ctx.findings.len();
         let kind = sniff(&bytes[..bytes.len().min(HEAD)], bytes.len() as u64);
-        let archive = matches!(kind, Sniffed::Zip | Sniffed::Tar | Sniffed::Gzip | Sniffed::Zlib);
+        let archive = matches!(
+            kind,
+            Sniffed::Zip | Sniffed::Tar | Sniffed::Gzip | Sniffed::Zlib
+        );
         if archive {
             ctx.members.push(format!("@{base}"));
         }
-        let format = scan_any(ctx, Input::Mem(&bytes), if archive { 0 } else { base }, depth + 1, "")?;
+        let format = scan_any(
+            ctx,
+            Input::Mem(&bytes),
+            if archive { 0 } else { base },
+            depth + 1,
+            "",
+        )?;
         if archive {
             ctx.members.pop();
         }
@@ -495,14 +555,24 @@ fn absorb_pickle<S: Source>(ctx: &mut Ctx<'_>, src: &mut S, scan: PickleScan, de
             None => "a bytes value that is itself a pickle".to_owned(),
         };
         for f in &mut ctx.findings[before..] {
-            f.explanation = format!("in a nested {} at byte {base} ({what}): {}", format.name(), f.explanation);
+            f.explanation = format!(
+                "in a nested {} at byte {base} ({what}): {}",
+                format.name(),
+                f.explanation
+            );
         }
     }
     Ok(())
 }
 
 /// NumPy `.npy`: plain arrays are data; object arrays hold a pickle after the header.
-fn scan_npy(ctx: &mut Ctx<'_>, input: Input<'_>, base: u64, depth: usize, head: &[u8]) -> io::Result<Format> {
+fn scan_npy(
+    ctx: &mut Ctx<'_>,
+    input: Input<'_>,
+    base: u64,
+    depth: usize,
+    head: &[u8],
+) -> io::Result<Format> {
     const MAX_HEADER: u64 = 16 << 20;
     let need = numpy::header_end(head).unwrap_or(0);
     let longer;
@@ -540,7 +610,9 @@ fn scan_npy(ctx: &mut Ctx<'_>, input: Input<'_>, base: u64, depth: usize, head: 
         );
         match input {
             Input::Mem(d) => {
-                let rest = d.get(usize::try_from(off).unwrap_or(usize::MAX)..).unwrap_or_default();
+                let rest = d
+                    .get(usize::try_from(off).unwrap_or(usize::MAX)..)
+                    .unwrap_or_default();
                 pickle_stream(ctx, &mut SliceSource::new(rest, base + off), depth, None)?;
             }
             Input::File(f, len) => {
@@ -571,11 +643,19 @@ fn format_check(
             Severity::Info,
             0,
             None,
-            format!("{}: only the first {} of {len} bytes were checked", format.name(), data.len()),
+            format!(
+                "{}: only the first {} of {len} bytes were checked",
+                format.name(),
+                data.len()
+            ),
         );
     }
     let mut out = Vec::new();
-    let dir = if ctx.members.is_empty() { ctx.model_dir.clone() } else { None };
+    let dir = if ctx.members.is_empty() {
+        ctx.model_dir.clone()
+    } else {
+        None
+    };
     check(&data, dir.as_deref(), &mut out);
     ctx.absorb(out);
     Ok(format)

@@ -24,17 +24,28 @@ pub(crate) fn parse_header(head: &[u8]) -> Result<Option<NpyHeader>, String> {
             let Some(b) = head.get(8..12) else {
                 return Ok(None);
             };
-            (u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])), 12u64)
+            (
+                u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                12u64,
+            )
         }
         v => return Err(format!("unknown .npy format version {v}")),
     };
     let end = start + len;
-    let Some(text) = usize::try_from(end).ok().and_then(|e| head.get(start as usize..e)) else {
+    let Some(text) = usize::try_from(end)
+        .ok()
+        .and_then(|e| head.get(start as usize..e))
+    else {
         return Ok(None);
     };
     let text = std::str::from_utf8(text).map_err(|_| "the .npy header is not text".to_owned())?;
-    let mut p = Parser { s: text.as_bytes(), i: 0 };
-    let dict = p.value(0).ok_or_else(|| "the .npy header is not a Python dict literal".to_owned())?;
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+    };
+    let dict = p
+        .value(0)
+        .ok_or_else(|| "the .npy header is not a Python dict literal".to_owned())?;
     let Lit::Dict(items) = dict else {
         return Err("the .npy header is not a dict".into());
     };
@@ -65,10 +76,13 @@ fn holds_object(v: &Lit) -> bool {
     match v {
         Lit::Str(s) => {
             let t = s.trim_start_matches(['<', '>', '|', '=']);
-            t.strip_prefix('O').is_some_and(|r| r.chars().all(|c| c.is_ascii_digit()))
+            t.strip_prefix('O')
+                .is_some_and(|r| r.chars().all(|c| c.is_ascii_digit()))
         }
         Lit::Seq(items) => items.iter().any(holds_object),
-        Lit::Dict(items) => items.iter().any(|(k, v)| holds_object(k) || holds_object(v)),
+        Lit::Dict(items) => items
+            .iter()
+            .any(|(k, v)| holds_object(k) || holds_object(v)),
         Lit::Other => false,
     }
 }
@@ -193,7 +207,8 @@ mod tests {
     fn object_dtypes_are_found_even_inside_structured_dtypes() {
         let h = npy("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }\n");
         assert!(parse_header(&h).unwrap().unwrap().object);
-        let h = npy("{'shape': (2,), 'descr': [('a', '<i4'), ('b', '|O8')], 'fortran_order': False}\n");
+        let h =
+            npy("{'shape': (2,), 'descr': [('a', '<i4'), ('b', '|O8')], 'fortran_order': False}\n");
         assert!(parse_header(&h).unwrap().unwrap().object);
     }
 

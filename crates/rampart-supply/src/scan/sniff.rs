@@ -87,7 +87,13 @@ pub(crate) fn is_tar_header(head: &[u8]) -> bool {
     let sum: u32 = block
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u32::from(b) })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
         .sum();
     stored == sum && stored != 0
 }
@@ -104,7 +110,9 @@ fn is_safetensors(head: &[u8], len: u64) -> bool {
 fn is_zlib(head: &[u8]) -> bool {
     // CMF 0x78 = deflate with a 32 KiB window; FLG must make the pair a multiple of 31 and set no
     // preset dictionary. The caller still confirms by decompressing.
-    head.len() >= 2 && head[0] == 0x78 && (u16::from(head[0]) * 256 + u16::from(head[1])) % 31 == 0
+    head.len() >= 2
+        && head[0] == 0x78
+        && (u16::from(head[0]) * 256 + u16::from(head[1])) % 31 == 0
         && head[1] & 0x20 == 0
 }
 
