@@ -1,6 +1,7 @@
 //! The `rampart` command: argument parsing and wiring only. Logic lives in the library crates.
 
 mod cmd_eval;
+mod cmd_model;
 mod cmd_policy;
 mod cmd_redact;
 mod cmd_rules;
@@ -41,6 +42,9 @@ enum Command {
     /// Print or check policies.
     #[command(subcommand)]
     Policy(cmd_policy::PolicyCommand),
+    /// Model files: `rampart model scan` finds code that runs when a model is loaded.
+    #[command(subcommand)]
+    Model(cmd_model::ModelCommand),
 }
 
 /// Output format shared by the commands that report findings.
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd_eval::run(args),
         Command::Rules(args) => cmd_rules::run(args),
         Command::Policy(cmd) => cmd_policy::run(cmd),
+        Command::Model(cmd) => cmd_model::run(cmd),
     };
     match result {
         Ok(code) => code,
