@@ -165,13 +165,19 @@ impl ImportTable {
         if let Some(c) = self.exact(module, name) {
             return c;
         }
+        if is_dunder(name) {
+            // `__dict__`, `__class__`, `__builtins__`...: attribute gadgets, never what a checkpoint imports
+            // (the few real ones, like numpy's `__randomstate_ctor`, are listed exactly).
+            return Classification {
+                class: ImportClass::Dangerous,
+                reason: DUNDER_REASON,
+                nested: false,
+            };
+        }
         if name.contains('.') {
             // `find_class` walks dotted names with getattr from protocol 4 on: judge the first attribute,
             // and never trust a path below it unless it is listed exactly.
-            if name
-                .split('.')
-                .any(|c| c.is_empty() || (c.len() > 4 && c.starts_with("__") && c.ends_with("__")))
-            {
+            if name.split('.').any(|c| c.is_empty() || is_dunder(c)) {
                 return Classification {
                     class: ImportClass::Dangerous,
                     reason: DUNDER_REASON,
@@ -229,6 +235,11 @@ impl ImportTable {
             .and_then(|v| v.first())
             .map(|&i| self.make(i))
     }
+}
+
+/// `__name__`-style attribute names.
+fn is_dunder(s: &str) -> bool {
+    s.len() > 4 && s.starts_with("__") && s.ends_with("__")
 }
 
 /// Python 2 module and name spellings that `pickle`'s `fix_imports` rewrites (a subset: the ones that
@@ -307,6 +318,8 @@ mod tests {
             ("httplib", "HTTPConnection"),
             ("pathlib", "Path.write_text"),
             ("collections", "OrderedDict.__init__.__globals__"),
+            ("builtins", "__dict__"),
+            ("torch", "__builtins__"),
         ] {
             assert_eq!(class(m, n), ImportClass::Dangerous, "{m}.{n}");
         }
