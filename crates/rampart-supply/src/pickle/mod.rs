@@ -417,6 +417,19 @@ mod tests {
     }
 
     #[test]
+    fn memo_keys_that_jump_ahead_do_not_allocate_their_range() {
+        // 100 000 LONG_BINPUTs 40 000 keys apart: a dense memo would need 4e9 slots.
+        let mut data = b"\x80\x02N".to_vec();
+        for i in 0..100_000u32 {
+            data.push(b'r');
+            data.extend_from_slice(&(i * 40_000).to_le_bytes());
+        }
+        data.extend_from_slice(b"j\x40\x0d\x03\x00.");
+        let s = scan(&data);
+        assert!(s.ok, "{:?}", s.findings);
+    }
+
+    #[test]
     fn node_budget_degrades_without_losing_imports() {
         let mut data = b"\x80\x02".to_vec();
         for _ in 0..100 {

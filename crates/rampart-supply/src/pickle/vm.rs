@@ -160,14 +160,16 @@ struct Memo {
 impl Memo {
     fn get(&self, k: u64) -> Option<Value> {
         match usize::try_from(k) {
-            Ok(i) if i < self.dense.len() => self.dense[i],
+            Ok(i) if i < self.dense.len() => self.dense[i].or_else(|| self.sparse.get(&k).copied()),
             _ => self.sparse.get(&k).copied(),
         }
     }
 
     fn put(&mut self, k: u64, v: Value) {
         let i = usize::try_from(k).unwrap_or(usize::MAX);
-        if i < self.dense.len() + 4096 {
+        // The dense part only grows in step with the entries written, so keys that jump ahead cannot make
+        // it allocate more than a small multiple of what the pickle really stored.
+        if i < self.dense.len() || i < 2 * self.count + 1024 {
             if i >= self.dense.len() {
                 self.dense.resize(i + 1, None);
             }
