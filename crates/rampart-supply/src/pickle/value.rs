@@ -296,10 +296,10 @@ impl Renderer<'_> {
         };
         match node {
             Node::Str(b) => self.string(b),
-            Node::Bytes(b) => self.bytes(b, ""),
+            Node::Bytes(b) => self.bytes(b),
             Node::ByteArray(b) => {
                 self.out.push_str("bytearray(");
-                self.bytes(b, "");
+                self.bytes(b);
                 self.out.push(')');
             }
             Node::BigInt(b) => self.big_int(b),
@@ -451,7 +451,7 @@ impl Renderer<'_> {
         }
     }
 
-    fn bytes(&mut self, b: &Blob, _ctx: &str) {
+    fn bytes(&mut self, b: &Blob) {
         let head = self.arena.bytes(b);
         if b.complete() && head.len() <= 16 {
             quote_bytes(&mut self.out, head);

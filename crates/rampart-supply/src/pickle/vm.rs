@@ -252,7 +252,7 @@ impl<'o> Vm<'o> {
             Err(Stop::Io(e)) => return Err(e),
             Err(s) => Some(s),
         };
-        Ok(self.finish(src, stop, start, end))
+        Ok(self.finish(stop, start, end))
     }
 
     // ---- reading helpers -------------------------------------------------------------------------
@@ -512,14 +512,13 @@ impl<'o> Vm<'o> {
             kwargs,
             state: Value::None,
         })));
-        let shown = v;
         match self.root_import(func) {
             Some((i, direct)) => {
                 let rec = &self.imports[i as usize];
                 let (class, nested) = (rec.class, rec.nested);
                 if class != ImportClass::Safe {
                     if rec.calls.len() < CALLS_SHOWN {
-                        let chain = self.render_call(shown, func, args);
+                        let chain = self.render_call(v, func, args);
                         self.imports[i as usize].calls.push(CallRec {
                             offset: at,
                             kind,
@@ -529,7 +528,7 @@ impl<'o> Vm<'o> {
                         self.imports[i as usize].more_calls += 1;
                     }
                 } else if !direct {
-                    let chain = self.render_call(shown, func, args);
+                    let chain = self.render_call(v, func, args);
                     self.misc_finding(
                         rules::INDIRECT_CALL,
                         Severity::Medium,
@@ -549,7 +548,7 @@ impl<'o> Vm<'o> {
             }
             None => {
                 if !matches!(self.arena.node(func), Some(Node::Ext(_))) && func != Value::Elided {
-                    let chain = self.render_call(shown, func, args);
+                    let chain = self.render_call(v, func, args);
                     self.misc_finding(
                         rules::INDIRECT_CALL,
                         Severity::Medium,
@@ -1276,7 +1275,7 @@ impl<'o> Vm<'o> {
                 Err(s) => Some(s),
             };
             let failed = stop.is_some();
-            let scan = child.finish(src, stop, at, end);
+            let scan = child.finish(stop, at, end);
             self.child_ops += used;
             self.findings.extend(scan.findings);
             self.nested
@@ -1383,13 +1382,7 @@ impl<'o> Vm<'o> {
 
     // ---- report ----------------------------------------------------------------------------------
 
-    fn finish<S: Source>(
-        mut self,
-        src: &mut S,
-        stop: Option<Stop>,
-        start: u64,
-        end: u64,
-    ) -> PickleScan {
+    fn finish(mut self, stop: Option<Stop>, start: u64, end: u64) -> PickleScan {
         let ok = stop.is_none();
         let truncated = matches!(stop, Some(Stop::Truncated(..)));
         match stop {
@@ -1514,7 +1507,7 @@ impl<'o> Vm<'o> {
         let mut nested = Vec::with_capacity(self.nested.len());
         for (id, mut req) in std::mem::take(&mut self.nested) {
             if id != NodeId::MAX {
-                req.data = self.nested_data(id, src);
+                req.data = self.nested_data(id);
             }
             nested.push(req);
         }
@@ -1533,7 +1526,7 @@ impl<'o> Vm<'o> {
         }
     }
 
-    fn nested_data<S: Source>(&self, id: NodeId, _src: &mut S) -> NestedData {
+    fn nested_data(&self, id: NodeId) -> NestedData {
         let Some(blob) = self.arena.blob_of(Value::Node(id)) else {
             return NestedData::Unavailable { len: 0 };
         };
