@@ -94,10 +94,12 @@ fn source_date_epoch() -> anyhow::Result<Option<i64>> {
     }
 }
 
-/// The model verdict injected into the BOM. The model scanner (`rampart model scan`) is not part of this
-/// build yet, so model files are recorded as `not-scanned`.
-fn scan(_path: &Path) -> Option<FileReport> {
-    None
+/// The model verdict recorded in the BOM: the same scan `rampart model scan` runs.
+fn scan(path: &Path) -> Option<FileReport> {
+    Some(rampart_supply::scan_path(
+        path,
+        &rampart_supply::ScanOptions::default(),
+    ))
 }
 
 fn generate(

@@ -4,6 +4,7 @@ mod cmd_audit;
 mod cmd_bom;
 mod cmd_eval;
 mod cmd_keys;
+mod cmd_model;
 mod cmd_policy;
 mod cmd_redact;
 mod cmd_rules;
@@ -53,6 +54,9 @@ enum Command {
     /// Write a CycloneDX 1.6 AI bill of materials for a project (`rampart bom PATH -o bom.json`), or check one
     /// against an approval policy (`rampart bom check --policy approved.toml bom.json`).
     Bom(cmd_bom::BomArgs),
+    /// Model files: `rampart model scan` finds code that runs when a model is loaded.
+    #[command(subcommand)]
+    Model(cmd_model::ModelCommand),
 }
 
 /// Output format shared by the commands that report findings.
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         Command::Keys(cmd) => cmd_keys::run(cmd),
         Command::Audit(cmd) => cmd_audit::run(cmd),
         Command::Bom(args) => cmd_bom::run(args),
+        Command::Model(cmd) => cmd_model::run(cmd),
     };
     match result {
         Ok(code) => code,

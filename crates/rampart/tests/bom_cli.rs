@@ -135,7 +135,12 @@ fn check_fails_the_fixture_under_the_example_policy() {
         .iter()
         .map(|v| v["rule"].as_str().unwrap())
         .collect();
-    assert!(rules.contains(&"model.verdict-denied"), "{rules:?}");
+    // The CLI runs the model scanner, so every model carries a real verdict and none is denied as
+    // `not-scanned`.
+    assert!(!rules.contains(&"model.verdict-denied"), "{rules:?}");
+    let doc = std::fs::read_to_string(&bom).unwrap();
+    assert!(doc.contains("rampart:scan:verdict"), "{doc}");
+    assert!(!doc.contains("not-scanned"), "{doc}");
 }
 
 #[test]

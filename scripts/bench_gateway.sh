@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Load benchmark of the gateway: the mock upstream directly, then through `rampart serve` with the default
+# policy, at concurrency 1, 8 and 64, with a 1 KB chat prompt. Prints wrk's p50/p99 latency and requests/s for
+# each, the gateway's added latency (through − direct), and the gateway's idle and loaded RSS.
+#
+#   scripts/bench_gateway.sh            # needs `wrk` (Debian package) and a release build
+#
+# Numbers from a shared 2-core machine are noisy: compare the two rows of one run, not runs across days.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${DURATION:-10s}"
+BIN=target/release/rampart
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
+cargo build --release -q -p rampart
+work="$(mktemp -d)"
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+pids=()
+trap cleanup EXIT
+
+mock=127.0.0.1:18901
+gw=127.0.0.1:18902
+"$BIN" mock-upstream --listen "$mock" >"$work/mock.log" 2>&1 & pids+=($!)
+key="$("$BIN" keys create --role default --data-dir "$work/data" | grep -o 'rk-[A-Za-z0-9_-]*' | head -1)"
+"$BIN" serve --listen "$gw" --upstream "http://$mock/v1" --data-dir "$work/data" --log-format json \
+  >"$work/gw.log" 2>&1 & gwpid=$!; pids+=($gwpid)
+for _ in $(seq 100); do curl -sf "http://$gw/healthz" >/dev/null 2>&1 && curl -sf "http://$mock/v1/models" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# A 1 KB ordinary prompt (no findings), so the figure is the cost of scanning clean traffic.
+python3 - "$work/body.json" <<'PY'
+import json, sys
+text = ("Our team shipped the new release last week and customers seem happy with it. "
+        "Could you draft a short summary for the newsletter that mentions the faster search, "
+        "the redesigned settings page and the improved offline mode? Keep it friendly. ") * 5
+text = text[:1024]
+json.dump({"model": "mock-echo", "messages": [{"role": "user", "content": text}]}, open(sys.argv[1], "w"))
+PY
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $key"
+local f = io.open("$work/body.json", "r"); wrk.body = f:read("*a"); f:close()
+LUA
+
+rss() { awk '/VmRSS/ {print int($2/1024)" MB"}' "/proc/$1/status"; }
+echo "gateway idle RSS: $(rss "$gwpid")"
+run() { # name url connections
+  local out
+  out="$(wrk -t "$(( $3 < 2 ? 1 : 2 ))" -c "$3" -d "$DURATION" --latency -s "$work/post.lua" "$2/v1/chat/completions")"
+  local p50 p99 rps non2xx
+  p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
+  p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
+  rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  non2xx="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+  printf '| %-8s | %3s | %9s | %9s | %10s | %s\n' "$1" "$3" "$p50" "$p99" "$rps" "${non2xx:+non-2xx: $non2xx}"
+}
+echo "| target   |   c |       p50 |       p99 |      req/s |"
+echo "|---|---|---|---|---|"
+for c in 1 8 64; do
+  run direct "http://$mock" "$c"
+  run gateway "http://$gw" "$c"
+done
+echo "gateway RSS after load: $(rss "$gwpid")"
