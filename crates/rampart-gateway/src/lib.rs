@@ -4,4 +4,24 @@
 //! A request passes named phases, each a small function with its own tests:
 //! authenticate → authorise (role, model, tools) → limit (rate, tokens, size) → parse into the internal
 //! message model → scan input → act (block / redact via the vault) → forward → scan output (whole or
-//! streamed) → restore → respond → audit and metrics.
+//! streamed) → restore → respond → audit and metrics. [`proxy`] shows them in order.
+//!
+//! Start one in-process with [`Gateway::new`] and [`server::serve`]; [`mock::MockUpstream`] is a scripted
+//! upstream for tests and the demo.
+
+pub mod api;
+pub mod authz;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod mock;
+pub mod proxy;
+pub mod scan;
+pub mod server;
+pub mod state;
+pub mod stream;
+pub mod upstream;
+
+pub use config::GatewayConfig;
+pub use error::ApiError;
+pub use state::{Gateway, GatewayError, Runtime};
