@@ -197,7 +197,7 @@ async fn run(
     ctx.findings.extend(scanned.findings);
     match scanned.action {
         Action::Block => {
-            let findings = ctx.findings.clone();
+            let findings = blocking(&ctx.findings, "");
             return Err(ApiError::blocked(
                 StatusCode::BAD_REQUEST,
                 "input_blocked",
@@ -429,12 +429,7 @@ async fn whole_reply(
     ctx.action = ctx.action.max(outcome.action);
     ctx.findings.extend(outcome.findings);
     if outcome.action == Action::Block {
-        let found: Vec<LocatedFinding> = ctx
-            .findings
-            .iter()
-            .filter(|f| f.direction == "output")
-            .cloned()
-            .collect();
+        let found = blocking(&ctx.findings, "output");
         return Err(ApiError::blocked(
             StatusCode::BAD_REQUEST,
             "output_blocked",
@@ -448,6 +443,16 @@ async fn whole_reply(
         raw
     };
     Ok(Reply::Done(json_response(body, ctx.action)))
+}
+
+/// The findings that caused a block (of one direction, or all when `direction` is empty): what the error
+/// answer lists. The audit record keeps every finding.
+fn blocking(findings: &[LocatedFinding], direction: &str) -> Vec<LocatedFinding> {
+    findings
+        .iter()
+        .filter(|f| f.report.action == Action::Block && (direction.is_empty() || f.direction == direction))
+        .cloned()
+        .collect()
 }
 
 fn malformed_json(upstream: &Upstream) -> ApiError {

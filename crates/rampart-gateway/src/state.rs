@@ -210,6 +210,8 @@ impl Gateway {
         overrides: Option<ConfigOverride>,
     ) -> Result<Arc<Gateway>, GatewayError> {
         let runtime = Runtime::build(config)?;
+        // Install the recorder before the first request so that nothing recorded is lost.
+        let _ = crate::metrics::handle();
         Ok(Arc::new(Gateway {
             runtime: ArcSwap::from_pointee(runtime),
             config_path,

@@ -179,8 +179,13 @@ impl Upstream {
                     let reason = if e.is_connect() { "connect" } else { "transport" };
                     metrics::upstream_error(self.name(), reason);
                     if attempt >= self.config.max_retries {
+                        let code = if e.is_connect() {
+                            "upstream_unreachable"
+                        } else {
+                            "upstream_connection_lost"
+                        };
                         return Err(ApiError::upstream(
-                            "upstream_unreachable",
+                            code,
                             format!("upstream `{}` failed: {}", self.name(), describe(&e)),
                         ));
                     }
