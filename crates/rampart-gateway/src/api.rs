@@ -103,10 +103,14 @@ impl fmt::Display for Loc {
         match *self {
             Loc::MessageContent(i) => write!(f, "messages[{i}].content"),
             Loc::MessagePart(i, j) => write!(f, "messages[{i}].content[{j}].text"),
-            Loc::ToolArguments(i, j) => write!(f, "messages[{i}].tool_calls[{j}].function.arguments"),
+            Loc::ToolArguments(i, j) => {
+                write!(f, "messages[{i}].tool_calls[{j}].function.arguments")
+            }
             Loc::FunctionCallArguments(i) => write!(f, "messages[{i}].function_call.arguments"),
             Loc::ToolResult(i, j) => write!(f, "messages[{i}].content[{j}].content"),
-            Loc::ToolResultPart(i, j, k) => write!(f, "messages[{i}].content[{j}].content[{k}].text"),
+            Loc::ToolResultPart(i, j, k) => {
+                write!(f, "messages[{i}].content[{j}].content[{k}].text")
+            }
             Loc::DocumentData(i, j) => write!(f, "messages[{i}].content[{j}].source.data"),
             Loc::System => f.write_str("system"),
             Loc::SystemPart(j) => write!(f, "system[{j}].text"),
@@ -296,19 +300,33 @@ pub fn parse_request(
         return Err(ApiError::invalid(
             "invalid_type",
             "body",
-            format!("request body must be a JSON object, got {}", kind_of(&value)),
+            format!(
+                "request body must be a JSON object, got {}",
+                kind_of(&value)
+            ),
         ));
     };
-    let mut view = RequestView::default();
-    view.model = match obj.get("model") {
+    let model = match obj.get("model") {
         Some(Value::String(m)) if !m.is_empty() => m.clone(),
         Some(Value::String(_)) => {
-            return Err(ApiError::invalid("invalid_value", "model", "`model` must not be empty"));
+            return Err(ApiError::invalid(
+                "invalid_value",
+                "model",
+                "`model` must not be empty",
+            ));
         }
         Some(other) => return Err(wrong_type("model", "a string", other)),
         None => {
-            return Err(ApiError::invalid("missing_field", "model", "`model` is required"));
+            return Err(ApiError::invalid(
+                "missing_field",
+                "model",
+                "`model` is required",
+            ));
         }
+    };
+    let mut view = RequestView {
+        model,
+        ..RequestView::default()
     };
     view.stream = match obj.get("stream") {
         None | Some(Value::Null) => false,
@@ -334,15 +352,16 @@ pub fn parse_request(
     Ok((value, view))
 }
 
-fn messages_array<'a>(
-    value: &'a Value,
-    max_messages: usize,
-) -> Result<&'a Vec<Value>, ApiError> {
+fn messages_array(value: &Value, max_messages: usize) -> Result<&Vec<Value>, ApiError> {
     let messages = match value.get("messages") {
         Some(Value::Array(a)) => a,
         Some(other) => return Err(wrong_type("messages", "an array of message objects", other)),
         None => {
-            return Err(ApiError::invalid("missing_field", "messages", "`messages` is required"));
+            return Err(ApiError::invalid(
+                "missing_field",
+                "messages",
+                "`messages` is required",
+            ));
         }
     };
     if messages.is_empty() {
@@ -365,13 +384,17 @@ fn messages_array<'a>(
     Ok(messages)
 }
 
-fn role_of<'a>(m: &'a Value, i: usize) -> Result<&'a str, ApiError> {
+fn role_of(m: &Value, i: usize) -> Result<&str, ApiError> {
     if !m.is_object() {
         return Err(wrong_type(&format!("messages[{i}]"), "an object", m));
     }
     match m.get("role") {
         Some(Value::String(r)) => Ok(r),
-        Some(other) => Err(wrong_type(&format!("messages[{i}].role"), "a string", other)),
+        Some(other) => Err(wrong_type(
+            &format!("messages[{i}].role"),
+            "a string",
+            other,
+        )),
         None => Err(ApiError::invalid(
             "missing_field",
             format!("messages[{i}].role"),
@@ -380,7 +403,11 @@ fn role_of<'a>(m: &'a Value, i: usize) -> Result<&'a str, ApiError> {
     }
 }
 
-fn chat_request(value: &Value, view: &mut RequestView, max_messages: usize) -> Result<(), ApiError> {
+fn chat_request(
+    value: &Value,
+    view: &mut RequestView,
+    max_messages: usize,
+) -> Result<(), ApiError> {
     let messages = messages_array(value, max_messages)?;
     view.messages = messages.len();
     for (i, m) in messages.iter().enumerate() {
@@ -412,7 +439,11 @@ fn chat_request(value: &Value, view: &mut RequestView, max_messages: usize) -> R
                             direction,
                         }),
                         Some(other) => {
-                            return Err(wrong_type(&format!("{}.text", param()), "a string", other));
+                            return Err(wrong_type(
+                                &format!("{}.text", param()),
+                                "a string",
+                                other,
+                            ));
                         }
                         None if is_text => {
                             return Err(ApiError::invalid(
@@ -435,7 +466,11 @@ fn chat_request(value: &Value, view: &mut RequestView, max_messages: usize) -> R
         }
         if let Some(calls) = m.get("tool_calls") {
             let Some(calls) = calls.as_array() else {
-                return Err(wrong_type(&format!("messages[{i}].tool_calls"), "an array", calls));
+                return Err(wrong_type(
+                    &format!("messages[{i}].tool_calls"),
+                    "an array",
+                    calls,
+                ));
             };
             for (j, call) in calls.iter().enumerate() {
                 let param = format!("messages[{i}].tool_calls[{j}]");
@@ -510,12 +545,20 @@ fn messages_request(
                         loc: Loc::SystemPart(j),
                         direction: Direction::Input,
                     }),
-                    Some(other) => return Err(wrong_type(&format!("system[{j}].text"), "a string", other)),
+                    Some(other) => {
+                        return Err(wrong_type(&format!("system[{j}].text"), "a string", other));
+                    }
                     None => {}
                 }
             }
         }
-        Some(other) => return Err(wrong_type("system", "a string or an array of blocks", other)),
+        Some(other) => {
+            return Err(wrong_type(
+                "system",
+                "a string or an array of blocks",
+                other,
+            ));
+        }
     }
     let messages = messages_array(value, max_messages)?;
     view.messages = messages.len();
@@ -604,7 +647,10 @@ fn anthropic_block(b: &Value, i: usize, j: usize, view: &mut RequestView) -> Res
         },
         "document" => {
             if let Some(Value::String(_)) = b.get("source").and_then(|s| s.get("data"))
-                && b.get("source").and_then(|s| s.get("type")).and_then(Value::as_str) == Some("text")
+                && b.get("source")
+                    .and_then(|s| s.get("type"))
+                    .and_then(Value::as_str)
+                    == Some("text")
             {
                 view.texts.push(TextSlot {
                     loc: Loc::DocumentData(i, j),
@@ -670,7 +716,11 @@ fn prompt_like(value: &Value, field: &'static str, view: &mut RequestView) -> Re
     Ok(())
 }
 
-fn declared_tools(value: &Value, endpoint: Endpoint, view: &mut RequestView) -> Result<(), ApiError> {
+fn declared_tools(
+    value: &Value,
+    endpoint: Endpoint,
+    view: &mut RequestView,
+) -> Result<(), ApiError> {
     for field in ["tools", "functions"] {
         let Some(tools) = value.get(field).filter(|v| !v.is_null()) else {
             continue;
@@ -768,7 +818,11 @@ pub fn response_view(endpoint: Endpoint, body: &Value) -> ResponseView {
                 if let Some(fc) = msg.get("function_call").filter(|v| v.is_object()) {
                     view.tool_calls.push(ToolCallRef {
                         location: format!("choices[{i}].message.function_call"),
-                        name: fc.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        name: fc
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
                         arguments: fc
                             .get("arguments")
                             .and_then(Value::as_str)
@@ -792,7 +846,11 @@ pub fn response_view(endpoint: Endpoint, body: &Value) -> ResponseView {
                     }
                     Some("tool_use") => view.tool_calls.push(ToolCallRef {
                         location: format!("content[{j}]"),
-                        name: block.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        name: block
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
                         arguments: block.get("input").map(Value::to_string).unwrap_or_default(),
                     }),
                     _ => {}
@@ -861,20 +919,30 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let e = parse(Endpoint::ChatCompletions, r#"{"model":"m","messages":[{"role":"user","content":5}]}"#)
-            .unwrap_err();
+        let e = parse(
+            Endpoint::ChatCompletions,
+            r#"{"model":"m","messages":[{"role":"user","content":5}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.param.as_deref(), Some("messages[0].content"));
         assert!(e.message.contains("messages[0].content"), "{}", e.message);
         let e = parse(Endpoint::ChatCompletions, r#"{"messages":[]}"#).unwrap_err();
         assert_eq!(e.param.as_deref(), Some("model"));
-        let e = parse(Endpoint::ChatCompletions, r#"{"model":"m","messages":"hi"}"#).unwrap_err();
+        let e = parse(
+            Endpoint::ChatCompletions,
+            r#"{"model":"m","messages":"hi"}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.param.as_deref(), Some("messages"));
         let e = parse(Endpoint::ChatCompletions, r#"{"model":"m","#).unwrap_err();
         assert_eq!(e.code, "invalid_json");
         let e = parse(Endpoint::Embeddings, r#"{"model":"m","input":{}}"#).unwrap_err();
         assert_eq!(e.param.as_deref(), Some("input"));
-        let e = parse(Endpoint::ChatCompletions, r#"{"model":"m","stream":"yes","messages":[]}"#)
-            .unwrap_err();
+        let e = parse(
+            Endpoint::ChatCompletions,
+            r#"{"model":"m","stream":"yes","messages":[]}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.param.as_deref(), Some("stream"));
     }
 
@@ -882,7 +950,7 @@ mod tests {
     fn too_many_messages() {
         let body = format!(
             r#"{{"model":"m","messages":[{}]}}"#,
-            vec![r#"{"role":"user","content":"x"}"#; 3].join(",")
+            [r#"{"role":"user","content":"x"}"#; 3].join(",")
         );
         let e = parse_request(Endpoint::ChatCompletions, body.as_bytes(), 2).unwrap_err();
         assert_eq!(e.code, "too_many_messages");
@@ -930,7 +998,10 @@ mod tests {
         )
         .unwrap();
         let v = response_view(Endpoint::ChatCompletions, &body);
-        assert_eq!(v.texts, [Loc::ChoiceContent(0), Loc::ChoiceToolArguments(0, 0)]);
+        assert_eq!(
+            v.texts,
+            [Loc::ChoiceContent(0), Loc::ChoiceToolArguments(0, 0)]
+        );
         assert_eq!(v.tool_calls[0].name, "f");
         assert_eq!(v.usage, Some((3, 4)));
         let body: Value = serde_json::from_str(

@@ -396,7 +396,10 @@ impl GatewayConfig {
             return bad("`server.max_messages` must be positive".into());
         }
         if self.scanning.hold_back_bytes == 0 || self.scanning.max_hold_back_bytes == 0 {
-            return bad("`scanning.hold_back_bytes` and `scanning.max_hold_back_bytes` must be positive".into());
+            return bad(
+                "`scanning.hold_back_bytes` and `scanning.max_hold_back_bytes` must be positive"
+                    .into(),
+            );
         }
         if self.scanning.stream_scan_interval_bytes == 0 {
             return bad("`scanning.stream_scan_interval_bytes` must be positive".into());
@@ -433,9 +436,15 @@ impl GatewayConfig {
                     role.policy
                 ));
             }
-            for (key, v) in [("rpm", role.rpm), ("tpm", role.tpm), ("max_concurrency", role.max_concurrency)] {
+            for (key, v) in [
+                ("rpm", role.rpm),
+                ("tpm", role.tpm),
+                ("max_concurrency", role.max_concurrency),
+            ] {
                 if v == Some(0) {
-                    return bad(format!("roles.{name}.{key} must be positive (omit it for no limit)"));
+                    return bad(format!(
+                        "roles.{name}.{key} must be positive (omit it for no limit)"
+                    ));
                 }
             }
         }
@@ -522,8 +531,14 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(c.upstreams[0].effective_base_url(), "https://api.openai.com/v1");
-        assert_eq!(c.upstreams[1].effective_base_url(), "https://x.openai.azure.com");
+        assert_eq!(
+            c.upstreams[0].effective_base_url(),
+            "https://api.openai.com/v1"
+        );
+        assert_eq!(
+            c.upstreams[1].effective_base_url(),
+            "https://x.openai.azure.com"
+        );
         assert_eq!(c.roles["dev"].rpm, Some(10));
     }
 

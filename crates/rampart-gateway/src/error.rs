@@ -80,8 +80,17 @@ impl ApiError {
     }
 
     /// 400 `invalid_request_error` about one field.
-    pub fn invalid(code: &'static str, param: impl Into<String>, message: impl Into<String>) -> ApiError {
-        let mut e = ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", code, message);
+    pub fn invalid(
+        code: &'static str,
+        param: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            code,
+            message,
+        );
         e.param = Some(param.into());
         e
     }
@@ -130,7 +139,12 @@ impl ApiError {
 
     /// 500, for bugs and failed internal services; the message must not reveal secrets.
     pub fn internal(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", code, message)
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            code,
+            message,
+        )
     }
 
     /// True for policy blocks (audited as `block`, not `error`).
@@ -205,7 +219,12 @@ mod tests {
 
     #[test]
     fn retry_after_rounds_up() {
-        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", "rate_limited", "x");
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            "rate_limited",
+            "x",
+        );
         e.retry_after = Some(Duration::from_millis(1500));
         let r = e.into_response();
         assert_eq!(r.headers()[header::RETRY_AFTER], "2");

@@ -88,7 +88,9 @@ pub struct MockUpstream {
 
 impl std::fmt::Debug for MockUpstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockUpstream").field("demo", &self.state.demo).finish()
+        f.debug_struct("MockUpstream")
+            .field("demo", &self.state.demo)
+            .finish()
     }
 }
 
@@ -116,7 +118,10 @@ impl MockUpstream {
             .route("/v1/messages", post(messages))
             .route("/v1/embeddings", post(embeddings))
             .route("/v1/models", get(models))
-            .route("/openai/deployments/{deployment}/chat/completions", post(azure_chat))
+            .route(
+                "/openai/deployments/{deployment}/chat/completions",
+                post(azure_chat),
+            )
             .route("/mock/requests", get(recorded).delete(clear))
             .with_state(self.clone())
     }
@@ -149,7 +154,12 @@ impl MockUpstream {
     }
 
     fn record(&self, path: &str, headers: &HeaderMap, body: &Value) {
-        let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let h = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         if let Ok(mut r) = self.state.recorded.lock() {
             if r.len() >= MAX_RECORDED {
                 r.pop_front();
@@ -251,7 +261,11 @@ fn text_of(content: &Value) -> String {
 fn last_user_text(api: Api, body: &Value) -> String {
     if api == Api::Completions {
         return match body.get("prompt") {
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("\n"),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("\n"),
             Some(p) => p.as_str().unwrap_or_default().to_owned(),
             None => String::new(),
         };
@@ -312,8 +326,10 @@ fn status_response(status: u16) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = (code, axum::Json(error_body(status))).into_response();
     if status == 429 {
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("0"));
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("0"),
+        );
     }
     resp
 }
@@ -342,7 +358,10 @@ fn named(event: &str, v: &Value) -> Result<Bytes, std::io::Error> {
 }
 
 fn reset_error() -> Result<Bytes, std::io::Error> {
-    Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "mock reset"))
+    Err(std::io::Error::new(
+        std::io::ErrorKind::ConnectionReset,
+        "mock reset",
+    ))
 }
 
 /// The answer a script produces: text pieces or a tool call.
@@ -356,7 +375,12 @@ fn answer(script: &Script, api: Api, body: &Value) -> Answer {
         Script::Chunks => Answer::Text(
             body.get("mock_chunks")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
         ),
         Script::ToolCall => {
@@ -379,32 +403,46 @@ fn answer(script: &Script, api: Api, body: &Value) -> Answer {
     }
 }
 
-async fn handle(mock: MockUpstream, api: Api, path: &str, headers: HeaderMap, raw: Bytes, model_override: Option<String>) -> Response {
+async fn handle(
+    mock: MockUpstream,
+    api: Api,
+    path: &str,
+    headers: HeaderMap,
+    raw: Bytes,
+    model_override: Option<String>,
+) -> Response {
     let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
     mock.record(path, &headers, &body);
     let model = model_override.unwrap_or_else(|| {
-        body.get("model").and_then(Value::as_str).unwrap_or("mock-echo").to_owned()
+        body.get("model")
+            .and_then(Value::as_str)
+            .unwrap_or("mock-echo")
+            .to_owned()
     });
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let script = script(&model);
     match script {
         Script::Status(code) => return status_response(code),
-        Script::Flaky(code, times) => {
-            if mock.should_fail(format!("{model}\u{0}{}", last_user_text(api, &body)), times) {
-                return status_response(code);
-            }
+        Script::Flaky(code, times)
+            if mock.should_fail(format!("{model}\u{0}{}", last_user_text(api, &body)), times) =>
+        {
+            return status_response(code);
         }
         Script::Hang => std::future::pending::<()>().await,
         Script::HangStream if !stream => std::future::pending::<()>().await,
         Script::MalformedJson | Script::MalformedSse if !stream => {
             return Response::builder()
                 .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(r#"{"id": "mock", "choices": [{"message": {"content": "trunc"#))
+                .body(Body::from(
+                    r#"{"id": "mock", "choices": [{"message": {"content": "trunc"#,
+                ))
                 .unwrap_or_default();
         }
         Script::Reset if !stream => {
-            let frames: Vec<Result<Bytes, std::io::Error>> =
-                vec![Ok(Bytes::from_static(b"{\"id\": \"mock\", ")), reset_error()];
+            let frames: Vec<Result<Bytes, std::io::Error>> = vec![
+                Ok(Bytes::from_static(b"{\"id\": \"mock\", ")),
+                reset_error(),
+            ];
             return Response::builder()
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from_stream(futures_util::stream::iter(frames)))
@@ -447,18 +485,22 @@ fn whole(api: Api, model: &str, ans: &Answer, prompt_tokens: u64) -> Value {
     match api {
         Api::Messages => {
             let content = match tool {
-                Some((name, args)) => json!([{"type": "tool_use", "id": "toolu_mock_1", "name": name,
-                    "input": serde_json::from_str::<Value>(args).unwrap_or(json!({}))}]),
+                Some((name, args)) => {
+                    json!([{"type": "tool_use", "id": "toolu_mock_1", "name": name,
+                    "input": serde_json::from_str::<Value>(args).unwrap_or(json!({}))}])
+                }
                 None => json!([{"type": "text", "text": text}]),
             };
             json!({"id": "msg_mock", "type": "message", "role": "assistant", "model": model,
                 "content": content, "stop_reason": if tool.is_some() {"tool_use"} else {"end_turn"},
                 "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens}})
         }
-        Api::Completions => json!({"id": "cmpl-mock", "object": "text_completion", "created": now(),
+        Api::Completions => {
+            json!({"id": "cmpl-mock", "object": "text_completion", "created": now(),
             "model": model, "choices": [{"index": 0, "text": text, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens}}),
+                      "total_tokens": prompt_tokens + completion_tokens}})
+        }
         Api::Chat => {
             let (message, finish) = match tool {
                 Some((name, args)) => (
@@ -476,7 +518,12 @@ fn whole(api: Api, model: &str, ans: &Answer, prompt_tokens: u64) -> Value {
     }
 }
 
-fn streamed(api: Api, model: &str, ans: &Answer, prompt_tokens: u64) -> Vec<Result<Bytes, std::io::Error>> {
+fn streamed(
+    api: Api,
+    model: &str,
+    ans: &Answer,
+    prompt_tokens: u64,
+) -> Vec<Result<Bytes, std::io::Error>> {
     let mut frames = Vec::new();
     match api {
         Api::Messages => {
@@ -485,11 +532,17 @@ fn streamed(api: Api, model: &str, ans: &Answer, prompt_tokens: u64) -> Vec<Resu
                 "usage": {"input_tokens": prompt_tokens, "output_tokens": 0}}})));
             let (stop, n) = match ans {
                 Answer::Text(pieces) => {
-                    frames.push(named("content_block_start", &json!({"type": "content_block_start", "index": 0,
-                        "content_block": {"type": "text", "text": ""}})));
+                    frames.push(named(
+                        "content_block_start",
+                        &json!({"type": "content_block_start", "index": 0,
+                        "content_block": {"type": "text", "text": ""}}),
+                    ));
                     for p in pieces {
-                        frames.push(named("content_block_delta", &json!({"type": "content_block_delta",
-                            "index": 0, "delta": {"type": "text_delta", "text": p}})));
+                        frames.push(named(
+                            "content_block_delta",
+                            &json!({"type": "content_block_delta",
+                            "index": 0, "delta": {"type": "text_delta", "text": p}}),
+                        ));
                     }
                     ("end_turn", pieces.len())
                 }
@@ -497,20 +550,28 @@ fn streamed(api: Api, model: &str, ans: &Answer, prompt_tokens: u64) -> Vec<Resu
                     frames.push(named("content_block_start", &json!({"type": "content_block_start", "index": 0,
                         "content_block": {"type": "tool_use", "id": "toolu_mock_1", "name": name, "input": {}}})));
                     for p in pieces(arguments, arguments.len().div_ceil(2).max(1)) {
-                        frames.push(named("content_block_delta", &json!({"type": "content_block_delta",
-                            "index": 0, "delta": {"type": "input_json_delta", "partial_json": p}})));
+                        frames.push(named(
+                            "content_block_delta",
+                            &json!({"type": "content_block_delta",
+                            "index": 0, "delta": {"type": "input_json_delta", "partial_json": p}}),
+                        ));
                     }
                     ("tool_use", 1)
                 }
             };
-            frames.push(named("content_block_stop", &json!({"type": "content_block_stop", "index": 0})));
+            frames.push(named(
+                "content_block_stop",
+                &json!({"type": "content_block_stop", "index": 0}),
+            ));
             frames.push(named("message_delta", &json!({"type": "message_delta",
                 "delta": {"stop_reason": stop, "stop_sequence": null}, "usage": {"output_tokens": n}})));
             frames.push(named("message_stop", &json!({"type": "message_stop"})));
         }
         Api::Completions => {
-            let chunk = |text: &str, finish: Value| json!({"id": "cmpl-mock", "object": "text_completion",
-                "created": now(), "model": model, "choices": [{"index": 0, "text": text, "finish_reason": finish}]});
+            let chunk = |text: &str, finish: Value| {
+                json!({"id": "cmpl-mock", "object": "text_completion",
+                "created": now(), "model": model, "choices": [{"index": 0, "text": text, "finish_reason": finish}]})
+            };
             frames.push(data(&chunk("", Value::Null)));
             if let Answer::Text(pieces) = ans {
                 for p in pieces {
@@ -521,9 +582,14 @@ fn streamed(api: Api, model: &str, ans: &Answer, prompt_tokens: u64) -> Vec<Resu
             frames.push(Ok(Bytes::from_static(b"data: [DONE]\n\n")));
         }
         Api::Chat => {
-            let chunk = |delta: Value, finish: Value| json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk",
-                "created": now(), "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
-            frames.push(data(&chunk(json!({"role": "assistant", "content": ""}), Value::Null)));
+            let chunk = |delta: Value, finish: Value| {
+                json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk",
+                "created": now(), "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+            };
+            frames.push(data(&chunk(
+                json!({"role": "assistant", "content": ""}),
+                Value::Null,
+            )));
             let finish = match ans {
                 Answer::Text(pieces) => {
                     for p in pieces {
@@ -532,11 +598,16 @@ fn streamed(api: Api, model: &str, ans: &Answer, prompt_tokens: u64) -> Vec<Resu
                     "stop"
                 }
                 Answer::Tool { name, arguments } => {
-                    frames.push(data(&chunk(json!({"tool_calls": [{"index": 0, "id": "call_mock_1", "type": "function",
-                        "function": {"name": name, "arguments": ""}}]}), Value::Null)));
+                    frames.push(data(&chunk(
+                        json!({"tool_calls": [{"index": 0, "id": "call_mock_1", "type": "function",
+                        "function": {"name": name, "arguments": ""}}]}),
+                        Value::Null,
+                    )));
                     for p in pieces(arguments, arguments.len().div_ceil(2).max(1)) {
-                        frames.push(data(&chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": p}}]}),
-                            Value::Null)));
+                        frames.push(data(&chunk(
+                            json!({"tool_calls": [{"index": 0, "function": {"arguments": p}}]}),
+                            Value::Null,
+                        )));
                     }
                     "tool_calls"
                 }
@@ -562,8 +633,20 @@ async fn azure_chat(
     handle(mock, Api::Chat, &path, headers, body, Some(deployment)).await
 }
 
-async fn completions(State(mock): State<MockUpstream>, headers: HeaderMap, body: Bytes) -> Response {
-    handle(mock, Api::Completions, "/v1/completions", headers, body, None).await
+async fn completions(
+    State(mock): State<MockUpstream>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle(
+        mock,
+        Api::Completions,
+        "/v1/completions",
+        headers,
+        body,
+        None,
+    )
+    .await
 }
 
 async fn messages(State(mock): State<MockUpstream>, headers: HeaderMap, body: Bytes) -> Response {
@@ -573,13 +656,19 @@ async fn messages(State(mock): State<MockUpstream>, headers: HeaderMap, body: By
 async fn embeddings(State(mock): State<MockUpstream>, headers: HeaderMap, raw: Bytes) -> Response {
     let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
     mock.record("/v1/embeddings", &headers, &body);
-    let model = body.get("model").and_then(Value::as_str).unwrap_or("mock-embed");
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("mock-embed");
     if let Script::Status(code) = script(model) {
         return status_response(code);
     }
     let inputs: Vec<String> = match body.get("input") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect(),
         _ => Vec::new(),
     };
     let data: Vec<Value> = inputs
@@ -608,8 +697,16 @@ fn vector(text: &str) -> Vec<f64> {
 }
 
 async fn models(State(mock): State<MockUpstream>) -> Response {
-    let names: Vec<&str> = if mock.state.demo { vec![DEMO_MODEL] } else { SCRIPTED.to_vec() };
-    let owner = if mock.state.demo { "rampart-demo" } else { "rampart-mock" };
+    let names: Vec<&str> = if mock.state.demo {
+        vec![DEMO_MODEL]
+    } else {
+        SCRIPTED.to_vec()
+    };
+    let owner = if mock.state.demo {
+        "rampart-demo"
+    } else {
+        "rampart-mock"
+    };
     let data: Vec<Value> = names
         .iter()
         .map(|n| json!({"id": n, "object": "model", "created": 0, "owned_by": owner}))

@@ -147,7 +147,12 @@ enum Reply {
 }
 
 /// Runs one proxied request through every phase.
-pub async fn proxy(gw: Arc<Gateway>, endpoint: Endpoint, headers: HeaderMap, body: Body) -> Response {
+pub async fn proxy(
+    gw: Arc<Gateway>,
+    endpoint: Endpoint,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let rt = gw.runtime();
     let mut ctx = Ctx::new(&gw, endpoint);
     let request_id = ctx.request_id.clone();
@@ -209,7 +214,10 @@ async fn run(
         Action::Allow => {}
     }
     let forward = if changed {
-        Bytes::from(serde_json::to_vec(&value).map_err(|e| ApiError::internal("serialize", e.to_string()))?)
+        Bytes::from(
+            serde_json::to_vec(&value)
+                .map_err(|e| ApiError::internal("serialize", e.to_string()))?,
+        )
     } else {
         raw
     };
@@ -232,7 +240,11 @@ async fn run(
 }
 
 /// Authentication for the non-proxied `/v1` routes (`/v1/models`, `/v1/scan`): the caller's role.
-pub fn authenticate_only(_gw: &Gateway, rt: &Runtime, headers: &HeaderMap) -> Result<Arc<Role>, ApiError> {
+pub fn authenticate_only(
+    _gw: &Gateway,
+    rt: &Runtime,
+    headers: &HeaderMap,
+) -> Result<Arc<Role>, ApiError> {
     let mut scratch = Ctx {
         request_id: String::new(),
         endpoint: Endpoint::ChatCompletions,
@@ -271,7 +283,9 @@ pub async fn read_body(
             StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request_error",
             "body_too_large",
-            format!("the request body exceeds this gateway's limit of {max} bytes (server.max_body_bytes)"),
+            format!(
+                "the request body exceeds this gateway's limit of {max} bytes (server.max_body_bytes)"
+            ),
         )
     };
     let declared = headers
@@ -286,7 +300,11 @@ pub async fn read_body(
         let mut buf = Vec::with_capacity(declared.map_or(8 << 10, |n| n as usize));
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|_| {
-                ApiError::invalid("body_read_failed", "body", "the request body could not be read")
+                ApiError::invalid(
+                    "body_read_failed",
+                    "body",
+                    "the request body could not be read",
+                )
             })?;
             if buf.len() + chunk.len() > max {
                 return Err(too_large());
@@ -312,7 +330,10 @@ fn authorize(role: &Role, ctx: &mut Ctx, view: &RequestView) -> Result<(), ApiEr
     if !authz::model_allowed(&role.models, &view.model) {
         return Err(ApiError::forbidden(
             "model_not_allowed",
-            format!("this key's role `{}` may not use model `{}`", role.name, view.model),
+            format!(
+                "this key's role `{}` may not use model `{}`",
+                role.name, view.model
+            ),
         ));
     }
     let mut violations = Vec::new();
@@ -328,7 +349,10 @@ fn authorize(role: &Role, ctx: &mut Ctx, view: &RequestView) -> Result<(), ApiEr
     }
     if !violations.is_empty() {
         ctx.action = Action::Block;
-        let names: Vec<&str> = violations.iter().map(|v| v.report.excerpt.as_str()).collect();
+        let names: Vec<&str> = violations
+            .iter()
+            .map(|v| v.report.excerpt.as_str())
+            .collect();
         return Err(ApiError::blocked(
             StatusCode::FORBIDDEN,
             "tool_not_allowed",
@@ -420,12 +444,22 @@ async fn whole_reply(
             return Err(ApiError::blocked(
                 StatusCode::BAD_REQUEST,
                 "tool_call_blocked",
-                format!("the model called tool `{}`, which this key's role may not use", call.name),
+                format!(
+                    "the model called tool `{}`, which this key's role may not use",
+                    call.name
+                ),
                 vec![v],
             ));
         }
     }
-    let outcome = scan::scan_response(&role.policy, &rt.config.scanning, &mut value, &view.texts, vault).await?;
+    let outcome = scan::scan_response(
+        &role.policy,
+        &rt.config.scanning,
+        &mut value,
+        &view.texts,
+        vault,
+    )
+    .await?;
     ctx.action = ctx.action.max(outcome.action);
     ctx.findings.extend(outcome.findings);
     if outcome.action == Action::Block {
@@ -438,7 +472,10 @@ async fn whole_reply(
         ));
     }
     let body = if outcome.changed {
-        Bytes::from(serde_json::to_vec(&value).map_err(|e| ApiError::internal("serialize", e.to_string()))?)
+        Bytes::from(
+            serde_json::to_vec(&value)
+                .map_err(|e| ApiError::internal("serialize", e.to_string()))?,
+        )
     } else {
         raw
     };
@@ -450,7 +487,9 @@ async fn whole_reply(
 fn blocking(findings: &[LocatedFinding], direction: &str) -> Vec<LocatedFinding> {
     findings
         .iter()
-        .filter(|f| f.report.action == Action::Block && (direction.is_empty() || f.direction == direction))
+        .filter(|f| {
+            f.report.action == Action::Block && (direction.is_empty() || f.direction == direction)
+        })
         .cloned()
         .collect()
 }
@@ -458,7 +497,10 @@ fn blocking(findings: &[LocatedFinding], direction: &str) -> Vec<LocatedFinding>
 fn malformed_json(upstream: &Upstream) -> ApiError {
     ApiError::upstream(
         "upstream_malformed_json",
-        format!("upstream `{}` sent an answer that is not valid JSON", upstream.name()),
+        format!(
+            "upstream `{}` sent an answer that is not valid JSON",
+            upstream.name()
+        ),
     )
 }
 
@@ -527,8 +569,11 @@ async fn stream_reply(
         }
         None => {
             return Ok(Reply::Streaming(
-                ApiError::upstream("upstream_stream_ended", "the upstream stream ended before it started")
-                    .into_response_for(ctx.endpoint.flavor()),
+                ApiError::upstream(
+                    "upstream_stream_ended",
+                    "the upstream stream ended before it started",
+                )
+                .into_response_for(ctx.endpoint.flavor()),
             ));
         }
     }
@@ -542,9 +587,15 @@ async fn stream_reply(
     });
     let mut resp = Response::new(Body::from_stream(body));
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("x-rampart-action", HeaderValue::from_static(input_action.name()));
+    h.insert(
+        "x-rampart-action",
+        HeaderValue::from_static(input_action.name()),
+    );
     Ok(Reply::Streaming(resp))
 }
 
@@ -595,7 +646,10 @@ async fn pump(
             };
             parsed.map_err(|e| {
                 metrics::upstream_error(&upstream, "malformed");
-                ApiError::upstream("upstream_malformed_stream", format!("upstream `{upstream}` sent invalid SSE: {e}"))
+                ApiError::upstream(
+                    "upstream_malformed_stream",
+                    format!("upstream `{upstream}` sent invalid SSE: {e}"),
+                )
             })?;
             for event in &events {
                 frames.clear();
@@ -668,7 +722,11 @@ async fn pump(
                     }
                 }
                 // The client got 200 and an error event; the audit records what happened.
-                if e.is_block() { StatusCode::OK } else { e.status }
+                if e.is_block() {
+                    StatusCode::OK
+                } else {
+                    e.status
+                }
             } else {
                 let status = e.status;
                 let _ = tx.send(Item::Failed(e)).await;

@@ -125,7 +125,8 @@ pub fn scan_now(
     if text.is_empty() {
         return Ok(None);
     }
-    let cache_key = (text.len() >= CLEAN_CACHE_MIN_BYTES).then(|| policy.clean.key(text, direction));
+    let cache_key =
+        (text.len() >= CLEAN_CACHE_MIN_BYTES).then(|| policy.clean.key(text, direction));
     if cache_key.is_some_and(|k| policy.clean.contains(k)) {
         return Ok(None);
     }
@@ -150,7 +151,11 @@ pub fn scan_now(
         }
         Err(failure) => match fail_mode {
             FailMode::Open => {
-                tracing::warn!(reason = failure.reason(), bytes = text.len(), "text passed unscanned (fail_mode = open)");
+                tracing::warn!(
+                    reason = failure.reason(),
+                    bytes = text.len(),
+                    "text passed unscanned (fail_mode = open)"
+                );
                 metrics::scan_failure(failure.reason(), "passed");
                 Ok(None)
             }
@@ -400,22 +405,49 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out.action, Action::Block);
-        assert!(out.findings.iter().any(|f| f.location == "messages[1].content" && f.direction == "document"));
+        assert!(
+            out.findings
+                .iter()
+                .any(|f| f.location == "messages[1].content" && f.direction == "document")
+        );
     }
 
     #[test]
     fn clean_texts_are_remembered_and_limits_apply() {
         let p = policy();
         let text = "An ordinary sentence about the weather. ".repeat(10);
-        assert!(scan_now(&p, FailMode::Closed, &text, Direction::Input).unwrap().is_none());
+        assert!(
+            scan_now(&p, FailMode::Closed, &text, Direction::Input)
+                .unwrap()
+                .is_none()
+        );
         assert!(p.clean.contains(p.clean.key(&text, Direction::Input)));
         assert!(!p.clean.contains(p.clean.key(&text, Direction::Output)));
 
         let mut policy = rampart_detect::default_policy();
         policy.limits.max_bytes = 10;
-        let small = PolicyRuntime::new("s".into(), Pipeline::from_policy(policy).unwrap(), &ScanningConfig::default());
-        let e = scan_now(&small, FailMode::Closed, "more than ten bytes", Direction::Input).unwrap_err();
+        let small = PolicyRuntime::new(
+            "s".into(),
+            Pipeline::from_policy(policy).unwrap(),
+            &ScanningConfig::default(),
+        );
+        let e = scan_now(
+            &small,
+            FailMode::Closed,
+            "more than ten bytes",
+            Direction::Input,
+        )
+        .unwrap_err();
         assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
-        assert!(scan_now(&small, FailMode::Open, "more than ten bytes", Direction::Input).unwrap().is_none());
+        assert!(
+            scan_now(
+                &small,
+                FailMode::Open,
+                "more than ten bytes",
+                Direction::Input
+            )
+            .unwrap()
+            .is_none()
+        );
     }
 }

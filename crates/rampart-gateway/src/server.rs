@@ -46,7 +46,11 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .with_state(gw)
 }
 
-async fn chat_completions(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
+async fn chat_completions(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     proxy::proxy(gw, Endpoint::ChatCompletions, headers, body).await
 }
 
@@ -80,7 +84,11 @@ async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
     if gw.is_ready() {
         axum::Json(json!({"status": "ready"})).into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "draining"}))).into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "draining"})),
+        )
+            .into_response()
     }
 }
 
@@ -108,13 +116,20 @@ async fn models(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response 
     for u in &rt.upstreams {
         match u.models(rt.config.server.max_response_bytes).await {
             Ok(list) => {
-                for m in list.get("data").and_then(Value::as_array).into_iter().flatten() {
+                for m in list
+                    .get("data")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     let Some(id) = m.get("id").and_then(Value::as_str) else {
                         continue;
                     };
                     if u.serves(id)
                         && authz::model_allowed(&role.models, id)
-                        && !data.iter().any(|d| d.get("id").and_then(Value::as_str) == Some(id))
+                        && !data
+                            .iter()
+                            .any(|d| d.get("id").and_then(Value::as_str) == Some(id))
                     {
                         data.push(m.clone());
                     }
@@ -127,7 +142,8 @@ async fn models(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response 
         }
     }
     if failures > 0 && failures == rt.upstreams.len() {
-        return ApiError::upstream("upstream_unreachable", "no upstream could list its models").into_response();
+        return ApiError::upstream("upstream_unreachable", "no upstream could list its models")
+            .into_response();
     }
     axum::Json(json!({"object": "list", "data": data})).into_response()
 }
@@ -209,7 +225,10 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, 
         .collect::<Result<_, _>>()
         .map_err(|e| GatewayError::Io(format!("tls.cert {}: {e}", cert.display())))?;
     if certs.is_empty() {
-        return Err(GatewayError::Io(format!("tls.cert {}: no certificate found", cert.display())));
+        return Err(GatewayError::Io(format!(
+            "tls.cert {}: no certificate found",
+            cert.display()
+        )));
     }
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| GatewayError::Io(format!("tls.key {}: {e}", key.display())))?;
@@ -263,7 +282,9 @@ pub async fn serve(
         match &acceptor {
             None => {
                 tokio::spawn(async move {
-                    let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                    let conn = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .into_owned();
                     if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
@@ -272,18 +293,23 @@ pub async fn serve(
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(s)) => s,
-                        Ok(Err(e)) => {
-                            tracing::debug!(error = %e, "TLS handshake failed");
-                            return;
-                        }
-                        Err(_) => {
-                            tracing::debug!("TLS handshake timed out");
-                            return;
-                        }
-                    };
-                    let conn = builder.serve_connection(TokioIo::new(tls), service).into_owned();
+                    let tls =
+                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(s)) => s,
+                            Ok(Err(e)) => {
+                                tracing::debug!(error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!("TLS handshake timed out");
+                                return;
+                            }
+                        };
+                    let conn = builder
+                        .serve_connection(TokioIo::new(tls), service)
+                        .into_owned();
                     if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
@@ -294,10 +320,19 @@ pub async fn serve(
     drop(listener);
     gw.set_ready(false);
     let in_flight = graceful.count();
-    tracing::info!(connections = in_flight, "shutting down: draining in-flight requests");
+    tracing::info!(
+        connections = in_flight,
+        "shutting down: draining in-flight requests"
+    );
     let grace = Duration::from_millis(config.server.shutdown_grace_ms);
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
-        tracing::warn!(grace_ms = config.server.shutdown_grace_ms, "grace period over; closing remaining connections");
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_ms = config.server.shutdown_grace_ms,
+            "grace period over; closing remaining connections"
+        );
     }
     Ok(())
 }
@@ -329,14 +364,17 @@ pub async fn shutdown_signal() {
 pub fn spawn_reload_on_sighup(gw: Arc<Gateway>) {
     #[cfg(unix)]
     tokio::spawn(async move {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
             tracing::warn!("cannot listen for SIGHUP; configuration reload is off");
             return;
         };
         while hup.recv().await.is_some() {
             match gw.reload() {
                 Ok(()) => tracing::info!("configuration reloaded"),
-                Err(e) => tracing::error!(error = %e, "configuration reload failed; keeping the previous one"),
+                Err(e) => {
+                    tracing::error!(error = %e, "configuration reload failed; keeping the previous one")
+                }
             }
         }
     });

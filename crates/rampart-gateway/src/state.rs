@@ -112,7 +112,10 @@ impl Runtime {
         let mut roles = HashMap::new();
         for (name, rc) in config.effective_roles() {
             let policy = policies.get(&rc.policy).cloned().ok_or_else(|| {
-                ConfigError::Invalid(format!("roles.{name}.policy: unknown policy `{}`", rc.policy))
+                ConfigError::Invalid(format!(
+                    "roles.{name}.policy: unknown policy `{}`",
+                    rc.policy
+                ))
             })?;
             roles.insert(
                 name.clone(),
@@ -164,7 +167,11 @@ impl Runtime {
         let message = if serves_model {
             format!(
                 "no upstream that serves model `{model}` speaks the {} API",
-                if endpoint == Endpoint::Messages { "Anthropic Messages" } else { "OpenAI" }
+                if endpoint == Endpoint::Messages {
+                    "Anthropic Messages"
+                } else {
+                    "OpenAI"
+                }
             )
         } else {
             format!("no upstream is configured for model `{model}`")
@@ -271,6 +278,10 @@ impl Gateway {
     /// A request id unique within the process and unpredictable across processes.
     pub fn next_request_id(&self) -> String {
         let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
-        format!("req_{:012x}{:06x}", self.id_salt & 0xffff_ffff_ffff, n & 0xff_ffff)
+        format!(
+            "req_{:012x}{:06x}",
+            self.id_salt & 0xffff_ffff_ffff,
+            n & 0xff_ffff
+        )
     }
 }

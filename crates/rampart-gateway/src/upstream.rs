@@ -70,7 +70,10 @@ impl Upstream {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| {
-                ConfigError::Invalid(format!("upstreams `{}`: cannot build the HTTP client: {e}", config.name))
+                ConfigError::Invalid(format!(
+                    "upstreams `{}`: cannot build the HTTP client: {e}",
+                    config.name
+                ))
             })?;
         Ok(Upstream {
             base: config.effective_base_url(),
@@ -116,14 +119,20 @@ impl Upstream {
         }
     }
 
-    fn auth(&self, req: reqwest::RequestBuilder, client_headers: &HeaderMap) -> reqwest::RequestBuilder {
+    fn auth(
+        &self,
+        req: reqwest::RequestBuilder,
+        client_headers: &HeaderMap,
+    ) -> reqwest::RequestBuilder {
         let mut req = req;
         for name in FORWARDED_HEADERS {
             if let Some(v) = client_headers.get(*name) {
                 req = req.header(*name, v);
             }
         }
-        if self.config.kind == UpstreamKind::Anthropic && !client_headers.contains_key("anthropic-version") {
+        if self.config.kind == UpstreamKind::Anthropic
+            && !client_headers.contains_key("anthropic-version")
+        {
             req = req.header("anthropic-version", &self.config.anthropic_version);
         }
         let Some(key) = &self.key else {
@@ -162,7 +171,11 @@ impl Upstream {
                 .header(axum::http::header::CONTENT_TYPE, "application/json")
                 .header(
                     axum::http::header::ACCEPT,
-                    if stream { "text/event-stream" } else { "application/json" },
+                    if stream {
+                        "text/event-stream"
+                    } else {
+                        "application/json"
+                    },
                 )
                 .body(body.clone());
             let req = self.auth(req, client_headers);
@@ -176,7 +189,11 @@ impl Upstream {
                     )));
                 }
                 Ok(Err(e)) => {
-                    let reason = if e.is_connect() { "connect" } else { "transport" };
+                    let reason = if e.is_connect() {
+                        "connect"
+                    } else {
+                        "transport"
+                    };
                     metrics::upstream_error(self.name(), reason);
                     if attempt >= self.config.max_retries {
                         let code = if e.is_connect() {
@@ -193,7 +210,8 @@ impl Upstream {
                 }
                 Ok(Ok(resp)) => {
                     let status = resp.status();
-                    let retryable = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                    let retryable =
+                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
                     if !retryable || attempt >= self.config.max_retries {
                         if !status.is_success() {
                             metrics::upstream_error(self.name(), "status");
@@ -229,10 +247,14 @@ impl Upstream {
     pub async fn error_from(&self, resp: reqwest::Response, max_bytes: usize) -> ApiError {
         let status = resp.status();
         let retry_after = parse_retry_after(resp.headers());
-        let body = read_limited(resp, max_bytes, Duration::from_millis(self.config.timeout_ms))
-            .await
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        let body = read_limited(
+            resp,
+            max_bytes,
+            Duration::from_millis(self.config.timeout_ms),
+        )
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
         match status.as_u16() {
             429 => {
                 let mut e = ApiError::new(
@@ -275,14 +297,19 @@ impl Upstream {
         let timeout = Duration::from_millis(self.config.timeout_ms);
         let resp = tokio::time::timeout(timeout, req.send())
             .await
-            .map_err(|_| ApiError::upstream_timeout(format!("upstream `{}` timed out", self.name())))?
+            .map_err(|_| {
+                ApiError::upstream_timeout(format!("upstream `{}` timed out", self.name()))
+            })?
             .map_err(|e| ApiError::upstream("upstream_unreachable", describe(&e)))?;
         if !resp.status().is_success() {
             return Err(self.error_from(resp, max_bytes).await);
         }
         let bytes = read_limited(resp, max_bytes, timeout).await?;
         serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::upstream("upstream_malformed_json", format!("upstream `{}` sent malformed JSON: {e}", self.name()))
+            ApiError::upstream(
+                "upstream_malformed_json",
+                format!("upstream `{}` sent malformed JSON: {e}", self.name()),
+            )
         })
     }
 }
@@ -298,7 +325,10 @@ pub async fn read_limited(
         while let Some(chunk) = resp.chunk().await.map_err(|e| {
             ApiError::upstream(
                 "upstream_connection_lost",
-                format!("the upstream connection failed while reading the answer: {}", describe(&e)),
+                format!(
+                    "the upstream connection failed while reading the answer: {}",
+                    describe(&e)
+                ),
             )
         })? {
             if buf.len() + chunk.len() > max_bytes {
@@ -313,7 +343,11 @@ pub async fn read_limited(
     };
     tokio::time::timeout(timeout, read)
         .await
-        .unwrap_or_else(|_| Err(ApiError::upstream_timeout("the upstream answer did not complete in time")))
+        .unwrap_or_else(|_| {
+            Err(ApiError::upstream_timeout(
+                "the upstream answer did not complete in time",
+            ))
+        })
 }
 
 /// A reqwest error with its causes, without the URL (which may carry an Azure key in a query).
@@ -341,7 +375,11 @@ pub fn describe(e: &reqwest::Error) -> String {
 
 fn parse_retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
 }
 
 fn encode_segment(s: &str) -> String {
@@ -376,7 +414,10 @@ mod tests {
     #[test]
     fn urls_by_kind() {
         let u = upstream("base_url = \"http://h:1/v1/\"");
-        assert_eq!(u.url(Endpoint::ChatCompletions, "m"), "http://h:1/v1/chat/completions");
+        assert_eq!(
+            u.url(Endpoint::ChatCompletions, "m"),
+            "http://h:1/v1/chat/completions"
+        );
         let u = upstream(
             "kind = \"azure\"\nbase_url = \"https://r.openai.azure.com\"\ndeployments = { \"gpt-4o\" = \"prod 4o\" }",
         );
@@ -385,7 +426,10 @@ mod tests {
             "https://r.openai.azure.com/openai/deployments/prod%204o/embeddings?api-version=2024-10-21"
         );
         let u = upstream("kind = \"anthropic\"");
-        assert_eq!(u.url(Endpoint::Messages, "c"), "https://api.anthropic.com/v1/messages");
+        assert_eq!(
+            u.url(Endpoint::Messages, "c"),
+            "https://api.anthropic.com/v1/messages"
+        );
         assert!(u.speaks(Endpoint::Messages) && !u.speaks(Endpoint::ChatCompletions));
     }
 
@@ -395,7 +439,13 @@ mod tests {
         for attempt in 1..30 {
             assert!(u.backoff(attempt, None) <= Duration::from_millis(1000));
         }
-        assert_eq!(u.backoff(1, Some(Duration::from_secs(60))), Duration::from_millis(1000));
-        assert_eq!(u.backoff(1, Some(Duration::from_millis(5))), Duration::from_millis(5));
+        assert_eq!(
+            u.backoff(1, Some(Duration::from_secs(60))),
+            Duration::from_millis(1000)
+        );
+        assert_eq!(
+            u.backoff(1, Some(Duration::from_millis(5))),
+            Duration::from_millis(5)
+        );
     }
 }

@@ -9,11 +9,16 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn clean_prompt_passes_and_provider_key_is_used() {
     let h = start().await;
-    let (status, body) = h.post("/v1/chat/completions", &chat("mock-echo", CLEAN)).await;
+    let (status, body) = h
+        .post("/v1/chat/completions", &chat("mock-echo", CLEAN))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["choices"][0]["message"]["content"], CLEAN);
     let seen = h.mock.last_request().unwrap();
-    assert_eq!(seen.authorization.as_deref(), Some("Bearer sk-provider-mock"));
+    assert_eq!(
+        seen.authorization.as_deref(),
+        Some("Bearer sk-provider-mock")
+    );
     // Unchanged requests are forwarded byte for byte.
     assert_eq!(seen.body, chat("mock-echo", CLEAN));
 }
@@ -21,16 +26,29 @@ async fn clean_prompt_passes_and_provider_key_is_used() {
 #[tokio::test]
 async fn injection_is_blocked_with_findings_and_never_forwarded() {
     let h = start().await;
-    let (status, body) = h.post("/v1/chat/completions", &chat("mock-echo", INJECTION)).await;
+    let (status, body) = h
+        .post("/v1/chat/completions", &chat("mock-echo", INJECTION))
+        .await;
     assert_eq!(status, 400, "{body}");
     let err = &body["error"];
     assert_eq!(err["type"], "rampart_policy_violation");
     assert_eq!(err["code"], "input_blocked");
     let findings = err["findings"].as_array().unwrap();
     assert!(!findings.is_empty());
-    assert!(findings.iter().all(|f| f["location"] == "messages[0].content"));
-    assert!(findings.iter().any(|f| f["rule"].as_str().unwrap().starts_with("INJ")));
-    assert!(h.mock.requests().is_empty(), "a blocked request must not reach the upstream");
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["location"] == "messages[0].content")
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"].as_str().unwrap().starts_with("INJ"))
+    );
+    assert!(
+        h.mock.requests().is_empty(),
+        "a blocked request must not reach the upstream"
+    );
 }
 
 #[tokio::test]
@@ -56,11 +74,16 @@ async fn tool_results_are_scanned_as_documents() {
 async fn pii_is_redacted_upstream_and_restored_for_the_client() {
     let h = start().await;
     let prompt = "My email is jane.doe@example.com, please confirm my booking.";
-    let (status, body) = h.post("/v1/chat/completions", &chat("mock-echo", prompt)).await;
+    let (status, body) = h
+        .post("/v1/chat/completions", &chat("mock-echo", prompt))
+        .await;
     assert_eq!(status, 200, "{body}");
     let seen = h.mock.last_request().unwrap();
     let sent = seen.body["messages"][0]["content"].as_str().unwrap();
-    assert_eq!(sent, "My email is <EMAIL_ADDRESS_1>, please confirm my booking.");
+    assert_eq!(
+        sent,
+        "My email is <EMAIL_ADDRESS_1>, please confirm my booking."
+    );
     assert_eq!(body["choices"][0]["message"]["content"], prompt);
 }
 
@@ -69,7 +92,9 @@ async fn streamed_echo_is_restored_even_when_placeholders_are_split() {
     let h = start().await;
     let prompt = "My email is jane.doe@example.com, please confirm my booking.";
     for model in ["mock-echo", "mock-echo-split-3", "mock-echo-split-1"] {
-        let (status, events) = h.stream("/v1/chat/completions", &chat_stream(model, prompt)).await;
+        let (status, events) = h
+            .stream("/v1/chat/completions", &chat_stream(model, prompt))
+            .await;
         assert_eq!(status, 200);
         assert_eq!(events.last().map(String::as_str), Some("[DONE]"), "{model}");
         assert_eq!(chat_text(&events), prompt, "{model}: {events:?}");
@@ -102,7 +127,13 @@ async fn secret_split_across_two_stream_chunks_ends_the_stream_with_an_error_eve
     let err: Value = serde_json::from_str(&events[n - 2]).unwrap();
     assert_eq!(err["error"]["type"], "rampart_policy_violation");
     assert_eq!(err["error"]["code"], "output_blocked");
-    assert!(err["error"]["findings"].as_array().unwrap().iter().any(|f| f["class"] == "secret"));
+    assert!(
+        err["error"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["class"] == "secret")
+    );
 }
 
 #[tokio::test]
@@ -148,7 +179,11 @@ async fn retries_recover_from_transient_5xx_and_429() {
 async fn unreachable_upstream_is_a_502() {
     let h = start_with(|c| {
         // A port nothing listens on: bind one, note it, drop it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         c.upstreams.retain(|u| u.name != "mock");
         c.upstreams.push(rampart_gateway::config::UpstreamConfig {
             name: "down".into(),
@@ -168,13 +203,23 @@ async fn unreachable_upstream_is_a_502() {
 async fn stream_failures_end_with_an_error_event_or_a_502() {
     let h = start().await;
     // The first event is fine, the second is not JSON: the stream has started, so it ends with an error event.
-    let (status, events) = h.stream("/v1/chat/completions", &chat_stream("mock-malformed-sse", CLEAN)).await;
+    let (status, events) = h
+        .stream(
+            "/v1/chat/completions",
+            &chat_stream("mock-malformed-sse", CLEAN),
+        )
+        .await;
     assert_eq!(status, 200);
     let err: Value = serde_json::from_str(&events[events.len() - 2]).unwrap();
     assert_eq!(err["error"]["code"], "upstream_malformed_stream");
     assert_eq!(events.last().unwrap(), "[DONE]");
 
-    let (status, events) = h.stream("/v1/chat/completions", &chat_stream("mock-hang-stream", CLEAN)).await;
+    let (status, events) = h
+        .stream(
+            "/v1/chat/completions",
+            &chat_stream("mock-hang-stream", CLEAN),
+        )
+        .await;
     assert_eq!(status, 200);
     let err: Value = serde_json::from_str(&events[events.len() - 2]).unwrap();
     assert_eq!(err["error"]["code"], "upstream_timeout");
@@ -194,9 +239,16 @@ async fn stream_failures_end_with_an_error_event_or_a_502() {
     }
 
     // Nothing valid arrived before the failure: a plain error answer.
-    let (status, body) = h.post("/v1/chat/completions", &chat_stream("mock-status-500", CLEAN)).await;
+    let (status, body) = h
+        .post(
+            "/v1/chat/completions",
+            &chat_stream("mock-status-500", CLEAN),
+        )
+        .await;
     assert_eq!(status, 502, "{body}");
-    let (status, body) = h.post("/v1/chat/completions", &chat_stream("mock-hang", CLEAN)).await;
+    let (status, body) = h
+        .post("/v1/chat/completions", &chat_stream("mock-hang", CLEAN))
+        .await;
     assert_eq!(status, 504, "{body}");
 }
 
@@ -207,18 +259,30 @@ async fn request_validation_names_the_problem() {
     assert_eq!(status, 413);
     assert_eq!(body["error"]["code"], "body_too_large");
 
-    let (status, body) = h.post_raw("/v1/chat/completions", b"{\"model\": \"m\", ".to_vec()).await;
+    let (status, body) = h
+        .post_raw("/v1/chat/completions", b"{\"model\": \"m\", ".to_vec())
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "invalid_json");
-    assert!(body["error"]["message"].as_str().unwrap().contains("not valid JSON"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
 
     let (status, body) = h
-        .post("/v1/chat/completions", &json!({"model": "mock-echo", "messages": [{"role": "user", "content": 7}]}))
+        .post(
+            "/v1/chat/completions",
+            &json!({"model": "mock-echo", "messages": [{"role": "user", "content": 7}]}),
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["param"], "messages[0].content");
 
-    let (status, body) = h.post("/v1/chat/completions", &json!({"messages": []})).await;
+    let (status, body) = h
+        .post("/v1/chat/completions", &json!({"messages": []}))
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["param"], "model");
 }
@@ -226,8 +290,15 @@ async fn request_validation_names_the_problem() {
 #[tokio::test]
 async fn too_many_messages_is_refused() {
     let h = start_with(|c| c.server.max_messages = 2).await;
-    let msgs: Vec<Value> = (0..3).map(|_| json!({"role": "user", "content": CLEAN})).collect();
-    let (status, body) = h.post("/v1/chat/completions", &json!({"model": "mock-echo", "messages": msgs})).await;
+    let msgs: Vec<Value> = (0..3)
+        .map(|_| json!({"role": "user", "content": CLEAN}))
+        .collect();
+    let (status, body) = h
+        .post(
+            "/v1/chat/completions",
+            &json!({"model": "mock-echo", "messages": msgs}),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "too_many_messages");
 }
@@ -235,12 +306,20 @@ async fn too_many_messages_is_refused() {
 #[tokio::test]
 async fn completions_embeddings_and_models() {
     let h = start().await;
-    let (status, body) = h.post("/v1/completions", &json!({"model": "mock-echo", "prompt": CLEAN})).await;
+    let (status, body) = h
+        .post(
+            "/v1/completions",
+            &json!({"model": "mock-echo", "prompt": CLEAN}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["choices"][0]["text"], CLEAN);
 
     let (status, events) = h
-        .stream("/v1/completions", &json!({"model": "mock-echo", "prompt": CLEAN, "stream": true}))
+        .stream(
+            "/v1/completions",
+            &json!({"model": "mock-echo", "prompt": CLEAN, "stream": true}),
+        )
         .await;
     assert_eq!(status, 200);
     let text: String = events
@@ -251,17 +330,30 @@ async fn completions_embeddings_and_models() {
     assert_eq!(text, CLEAN);
 
     let (status, body) = h
-        .post("/v1/embeddings", &json!({"model": "mock-embed", "input": ["a", "b"]}))
+        .post(
+            "/v1/embeddings",
+            &json!({"model": "mock-embed", "input": ["a", "b"]}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"].as_array().unwrap().len(), 2);
-    let (status, body) = h.post("/v1/embeddings", &json!({"model": "mock-embed", "input": INJECTION})).await;
+    let (status, body) = h
+        .post(
+            "/v1/embeddings",
+            &json!({"model": "mock-embed", "input": INJECTION}),
+        )
+        .await;
     assert_eq!(status, 400, "{body}");
 
     let resp = h.client.get(h.url("/v1/models")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let body: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
-    let ids: Vec<&str> = body["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert!(ids.contains(&"mock-echo"), "{ids:?}");
 }
 
@@ -300,15 +392,29 @@ async fn anthropic_messages_whole_and_streamed() {
 #[tokio::test]
 async fn tool_calls_pass_whole_and_streamed() {
     let h = start().await;
-    let (status, body) = h.post("/v1/chat/completions", &chat("mock-tool-call", CLEAN)).await;
+    let (status, body) = h
+        .post("/v1/chat/completions", &chat("mock-tool-call", CLEAN))
+        .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "get_weather");
-    let (status, events) = h.stream("/v1/chat/completions", &chat_stream("mock-tool-call", CLEAN)).await;
+    assert_eq!(
+        body["choices"][0]["message"]["tool_calls"][0]["function"]["name"],
+        "get_weather"
+    );
+    let (status, events) = h
+        .stream(
+            "/v1/chat/completions",
+            &chat_stream("mock-tool-call", CLEAN),
+        )
+        .await;
     assert_eq!(status, 200);
     let args: String = events
         .iter()
         .filter_map(|e| serde_json::from_str::<Value>(e).ok())
-        .filter_map(|v| v["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"].as_str().map(str::to_owned))
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"]
+                .as_str()
+                .map(str::to_owned)
+        })
         .collect();
     assert_eq!(args, r#"{"city":"Paris"}"#);
 }
@@ -323,16 +429,40 @@ async fn scan_endpoint_returns_a_verdict() {
     assert_eq!(body["policy"], "default");
     assert_eq!(body["direction"], "output");
     let f = &body["findings"][0];
-    for key in ["scanner", "rule", "name", "entity", "category", "class", "severity", "score", "action", "start", "end", "char_start", "line", "column", "excerpt", "explanation"] {
+    for key in [
+        "scanner",
+        "rule",
+        "name",
+        "entity",
+        "category",
+        "class",
+        "severity",
+        "score",
+        "action",
+        "start",
+        "end",
+        "char_start",
+        "line",
+        "column",
+        "excerpt",
+        "explanation",
+    ] {
         assert!(f.get(key).is_some(), "finding lacks `{key}`: {f}");
     }
     assert_eq!(body["action"], "redact");
-    assert!(body["sanitized"].as_str().unwrap().contains("<EMAIL_ADDRESS_1>"));
+    assert!(
+        body["sanitized"]
+            .as_str()
+            .unwrap()
+            .contains("<EMAIL_ADDRESS_1>")
+    );
 
     let (status, body) = h.post("/v1/scan", &json!({"text": CLEAN})).await;
     assert_eq!(status, 200);
     assert_eq!(body["action"], "allow");
-    let (status, body) = h.post("/v1/scan", &json!({"text": "x", "direction": "sideways"})).await;
+    let (status, body) = h
+        .post("/v1/scan", &json!({"text": "x", "direction": "sideways"}))
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["param"], "direction");
 }
@@ -340,29 +470,54 @@ async fn scan_endpoint_returns_a_verdict() {
 #[tokio::test]
 async fn health_and_metrics() {
     let h = start().await;
-    h.post("/v1/chat/completions", &chat("mock-echo", INJECTION)).await;
+    h.post("/v1/chat/completions", &chat("mock-echo", INJECTION))
+        .await;
     let health = h.client.get(h.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     let ready = h.client.get(h.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
-    let metrics = h.client.get(h.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("rampart_gateway_requests_total"), "{metrics}");
-    assert!(metrics.contains("rampart_gateway_blocks_total"), "{metrics}");
-    assert!(metrics.contains("rampart_gateway_scan_duration_seconds_bucket"), "{metrics}");
+    let metrics = h
+        .client
+        .get(h.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("rampart_gateway_requests_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rampart_gateway_blocks_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rampart_gateway_scan_duration_seconds_bucket"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
 async fn reload_applies_new_rules_to_the_next_request() {
     let h = start().await;
-    let (status, _) = h.post("/v1/chat/completions", &chat("mock-echo", CLEAN)).await;
+    let (status, _) = h
+        .post("/v1/chat/completions", &chat("mock-echo", CLEAN))
+        .await;
     assert_eq!(status, 200);
     let mut config = h.config.clone();
     config.roles.insert(
         "default".into(),
-        rampart_gateway::config::RoleConfig { models: vec!["gpt-*".into()], ..Default::default() },
+        rampart_gateway::config::RoleConfig {
+            models: vec!["gpt-*".into()],
+            ..Default::default()
+        },
     );
     h.gw.apply(config).unwrap();
-    let (status, body) = h.post("/v1/chat/completions", &chat("mock-echo", CLEAN)).await;
+    let (status, body) = h
+        .post("/v1/chat/completions", &chat("mock-echo", CLEAN))
+        .await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "model_not_allowed");
 }
@@ -383,7 +538,14 @@ async fn shutdown_drains_an_in_flight_stream() {
     h.trigger_shutdown();
     let text = resp.text().await.unwrap();
     let events = sse_data(&text);
-    assert_eq!(events.last().map(String::as_str), Some("[DONE]"), "the stream was cut: {text}");
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("[DONE]"),
+        "the stream was cut: {text}"
+    );
     h.wait_stopped().await;
-    assert!(h.client.get(h.url("/healthz")).send().await.is_err(), "still accepting after shutdown");
+    assert!(
+        h.client.get(h.url("/healthz")).send().await.is_err(),
+        "still accepting after shutdown"
+    );
 }

@@ -5,6 +5,7 @@ mod cmd_policy;
 mod cmd_redact;
 mod cmd_rules;
 mod cmd_scan;
+mod cmd_serve;
 mod input;
 mod render;
 
@@ -41,6 +42,11 @@ enum Command {
     /// Print or check policies.
     #[command(subcommand)]
     Policy(cmd_policy::PolicyCommand),
+    /// Run the gateway: an OpenAI-compatible proxy that authenticates, limits, scans and audits.
+    Serve(cmd_serve::ServeArgs),
+    /// Run the scripted mock upstream (for load tests and end-to-end tests).
+    #[command(hide = true)]
+    MockUpstream(cmd_serve::MockArgs),
 }
 
 /// Output format shared by the commands that report findings.
@@ -99,6 +105,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd_eval::run(args),
         Command::Rules(args) => cmd_rules::run(args),
         Command::Policy(cmd) => cmd_policy::run(cmd),
+        Command::Serve(args) => cmd_serve::run(args),
+        Command::MockUpstream(args) => cmd_serve::mock_upstream(args),
     };
     match result {
         Ok(code) => code,

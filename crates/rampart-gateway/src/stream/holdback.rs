@@ -267,9 +267,15 @@ mod tests {
     use rampart_core::Direction;
     use rampart_detect::Pipeline;
 
-    fn run(p: &Pipeline, chunks: &[&str], window: usize, step: usize) -> (String, Vec<Released>, bool) {
+    fn run(
+        p: &Pipeline,
+        chunks: &[&str],
+        window: usize,
+        step: usize,
+    ) -> (String, Vec<Released>, bool) {
         let mut hb = HoldBack::new(window, step, 24);
-        let mut scan = |t: &str| -> Result<Option<Report>, ()> { Ok(Some(p.assess(t, Direction::Output))) };
+        let mut scan =
+            |t: &str| -> Result<Option<Report>, ()> { Ok(Some(p.assess(t, Direction::Output))) };
         let mut out = String::new();
         let mut found = Vec::new();
         for c in chunks {
@@ -314,8 +320,15 @@ mod tests {
         for n in [1, 3, 7, 16, 64] {
             let (released, blocked, was_blocked) = run(&p, &split_every(&text, n), 64, 16);
             assert!(was_blocked, "chunk size {n}");
-            assert!(!released.contains(&secret[..12]), "chunk size {n}: {released}");
-            assert!(blocked.iter().any(|r| r.finding.category == rampart_core::Category::Secret));
+            assert!(
+                !released.contains(&secret[..12]),
+                "chunk size {n}: {released}"
+            );
+            assert!(
+                blocked
+                    .iter()
+                    .any(|r| r.finding.category == rampart_core::Category::Secret)
+            );
         }
     }
 
@@ -337,7 +350,13 @@ mod tests {
             assert_eq!(released, text);
             let got: Vec<(usize, usize, String)> = found
                 .iter()
-                .map(|r| (r.at.bytes as usize, r.end.bytes as usize, r.finding.rule.to_string()))
+                .map(|r| {
+                    (
+                        r.at.bytes as usize,
+                        r.end.bytes as usize,
+                        r.finding.rule.to_string(),
+                    )
+                })
                 .collect();
             assert_eq!(got, whole, "chunk size {n}");
         }
@@ -354,13 +373,25 @@ mod tests {
         released.push(hb.finish(&mut scan).unwrap().text);
         assert_eq!(released.concat(), "Dear <EMAIL_ADDRESS_1>, hello there");
         for piece in &released {
-            assert_eq!(piece.matches('<').count(), piece.matches('>').count(), "{released:?}");
+            assert_eq!(
+                piece.matches('<').count(),
+                piece.matches('>').count(),
+                "{released:?}"
+            );
         }
     }
 
     #[test]
     fn positions_count_lines() {
         let p = Position::default().advance("ab\ncdé").advance("f");
-        assert_eq!(p, Position { bytes: 8, chars: 7, line: 1, column: 4 });
+        assert_eq!(
+            p,
+            Position {
+                bytes: 8,
+                chars: 7,
+                line: 1,
+                column: 4
+            }
+        );
     }
 }

@@ -20,10 +20,10 @@ use rampart_vault::Vault;
 use serde_json::{Value, json};
 
 use crate::api::{Endpoint, ToolCallRef};
+use crate::authz::ToolGate;
 use crate::config::{FailMode, ScanningConfig};
 use crate::error::{ApiError, Flavor, LocatedFinding};
 use crate::scan::{self, PolicyRuntime};
-use crate::authz::ToolGate;
 pub use holdback::{HoldBack, Position, Released, Step};
 pub use sse::{SseError, SseEvent, SseParser};
 
@@ -166,7 +166,10 @@ impl StreamFilter {
         };
         self.template = Some(value.clone());
         for (pos, choice) in choices.into_iter().enumerate() {
-            let idx = choice.get("index").and_then(Value::as_u64).unwrap_or(pos as u64);
+            let idx = choice
+                .get("index")
+                .and_then(Value::as_u64)
+                .unwrap_or(pos as u64);
             self.openai_choice(idx, choice, &value, out)?;
         }
         Ok(())
@@ -194,7 +197,6 @@ impl StreamFilter {
             let content = choice.as_object_mut().and_then(|c| c.remove("text"));
             (content, None, true)
         };
-        let had_content = content.as_ref().is_some_and(|c| !c.is_null());
         let mut released = match content.as_ref().and_then(Value::as_str) {
             Some(t) if !t.is_empty() => self.push_text(idx, t)?,
             _ => String::new(),
@@ -204,9 +206,7 @@ impl StreamFilter {
                 self.buffer_openai_tool(idx, &d)?;
             }
         }
-        let finish = choice
-            .get("finish_reason")
-            .is_some_and(|f| !f.is_null());
+        let finish = choice.get("finish_reason").is_some_and(|f| !f.is_null());
         if finish {
             released.push_str(&self.finish_text(idx)?);
             let calls = self.finish_openai_tools(idx)?;
@@ -216,12 +216,13 @@ impl StreamFilter {
                 out.push(self.openai_frame(template, c, Some(released)));
             }
             for call in calls {
-                let c = json!({"index": idx, "delta": {"tool_calls": [call]}, "finish_reason": null});
+                let c =
+                    json!({"index": idx, "delta": {"tool_calls": [call]}, "finish_reason": null});
                 out.push(self.openai_frame(template, c, None));
             }
             let text = if chat { None } else { Some(String::new()) };
             out.push(self.openai_frame(template, choice, text));
-        } else if !released.is_empty() || !rest_empty || had_content {
+        } else if !released.is_empty() || !rest_empty {
             out.push(self.openai_frame(template, choice, Some(released)));
         }
         Ok(())
@@ -328,7 +329,10 @@ impl StreamFilter {
                 let block = value.get("content_block").cloned().unwrap_or(Value::Null);
                 match block.get("type").and_then(Value::as_str) {
                     Some("tool_use") => {
-                        let name = block.get("name").and_then(Value::as_str).unwrap_or_default();
+                        let name = block
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
                         let buf = self.tool_calls.entry((idx, 0)).or_default();
                         buf.name = name.to_owned();
                         buf.start = Some(value);
@@ -353,7 +357,10 @@ impl StreamFilter {
                 let delta = value.get("delta").cloned().unwrap_or(Value::Null);
                 match delta.get("type").and_then(Value::as_str) {
                     Some("text_delta") => {
-                        let text = delta.get("text").and_then(Value::as_str).unwrap_or_default();
+                        let text = delta
+                            .get("text")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
                         let released = self.push_text(idx, text)?;
                         self.anthropic_text(idx, released, out);
                     }
@@ -416,7 +423,8 @@ impl StreamFilter {
     }
 
     fn push_text(&mut self, idx: u64, text: &str) -> Result<String, ApiError> {
-        let (policy, fail_mode, scan_output) = (Arc::clone(&self.policy), self.fail_mode, self.scan_output);
+        let (policy, fail_mode, scan_output) =
+            (Arc::clone(&self.policy), self.fail_mode, self.scan_output);
         let (window, step) = if scan_output {
             (policy.hold_back, self.step)
         } else {
@@ -442,7 +450,8 @@ impl StreamFilter {
         let Some(mut hb) = self.texts.remove(&idx) else {
             return Ok(String::new());
         };
-        let (policy, fail_mode, scan_output) = (Arc::clone(&self.policy), self.fail_mode, self.scan_output);
+        let (policy, fail_mode, scan_output) =
+            (Arc::clone(&self.policy), self.fail_mode, self.scan_output);
         let mut scan = |t: &str| {
             if scan_output {
                 scan::scan_now(&policy, fail_mode, t, Direction::Output)
@@ -484,7 +493,9 @@ impl StreamFilter {
         let sanitized = if redact.is_empty() {
             step.text
         } else {
-            let v = self.answer_vault.get_or_insert_with(|| (*self.vault).clone());
+            let v = self
+                .answer_vault
+                .get_or_insert_with(|| (*self.vault).clone());
             self.policy.pipeline.anonymize(&step.text, &redact, v)
         };
         let restored = if self.vault.is_empty() {
@@ -510,14 +521,21 @@ impl StreamFilter {
             return Err(ApiError::blocked(
                 StatusCode::BAD_REQUEST,
                 "tool_call_blocked",
-                format!("the model called tool `{}`, which this key's role may not use", buf.name),
+                format!(
+                    "the model called tool `{}`, which this key's role may not use",
+                    buf.name
+                ),
                 vec![v],
             ));
         }
         let mut arguments = buf.arguments.clone();
         if self.scan_output
-            && let Some(report) =
-                scan::scan_now(&self.policy, self.fail_mode, &buf.arguments, Direction::Output)?
+            && let Some(report) = scan::scan_now(
+                &self.policy,
+                self.fail_mode,
+                &buf.arguments,
+                Direction::Output,
+            )?
         {
             scan::count_actions(&report, Direction::Output);
             let found = scan::locate(&report, &buf.arguments, &location, Direction::Output);
@@ -533,11 +551,13 @@ impl StreamFilter {
                     ));
                 }
                 Action::Redact => {
-                    let v = self.answer_vault.get_or_insert_with(|| (*self.vault).clone());
-                    arguments = self
-                        .policy
-                        .pipeline
-                        .anonymize(&arguments, &scan::to_redact(&report), v);
+                    let v = self
+                        .answer_vault
+                        .get_or_insert_with(|| (*self.vault).clone());
+                    arguments =
+                        self.policy
+                            .pipeline
+                            .anonymize(&arguments, &scan::to_redact(&report), v);
                 }
                 Action::Allow => {}
             }

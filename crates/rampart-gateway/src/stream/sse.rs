@@ -160,10 +160,22 @@ mod tests {
         assert_eq!(
             whole,
             vec![
-                SseEvent { event: None, data: "{\"a\":1}".into() },
-                SseEvent { event: Some("delta".into()), data: "x\n y".into() },
-                SseEvent { event: None, data: "é".into() },
-                SseEvent { event: None, data: "last".into() },
+                SseEvent {
+                    event: None,
+                    data: "{\"a\":1}".into()
+                },
+                SseEvent {
+                    event: Some("delta".into()),
+                    data: "x\n y".into()
+                },
+                SseEvent {
+                    event: None,
+                    data: "é".into()
+                },
+                SseEvent {
+                    event: None,
+                    data: "last".into()
+                },
             ]
         );
         for a in 0..input.len() {
@@ -179,6 +191,9 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(p.push(&[b'd'; 40], &mut out), Err(SseError::TooLarge(16)));
         let mut p = SseParser::new(1024);
-        assert_eq!(p.push(b"data: \xff\xfe\n\n", &mut out), Err(SseError::InvalidUtf8));
+        assert_eq!(
+            p.push(b"data: \xff\xfe\n\n", &mut out),
+            Err(SseError::InvalidUtf8)
+        );
     }
 }

@@ -100,13 +100,23 @@ impl Harness {
     /// POSTs JSON with the harness key.
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         let key = self.key.clone();
-        self.post_as(path, Some(&key).filter(|k| !k.is_empty()).map(String::as_str), body).await
+        self.post_as(
+            path,
+            Some(&key).filter(|k| !k.is_empty()).map(String::as_str),
+            body,
+        )
+        .await
     }
 
     /// Streams with the harness key.
     pub async fn stream(&self, path: &str, body: &Value) -> (u16, Vec<String>) {
         let key = self.key.clone();
-        self.stream_as(path, Some(&key).filter(|k| !k.is_empty()).map(String::as_str), body).await
+        self.stream_as(
+            path,
+            Some(&key).filter(|k| !k.is_empty()).map(String::as_str),
+            body,
+        )
+        .await
     }
 
     /// POSTs JSON with a bearer key (when given); returns status and parsed JSON body.
@@ -122,7 +132,8 @@ impl Harness {
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let bytes = resp.bytes().await.unwrap();
-        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)}));
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)}));
         (status, value)
     }
 
@@ -140,11 +151,19 @@ impl Harness {
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let bytes = resp.bytes().await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     /// POSTs a streaming request; returns status and the SSE `data:` payloads in order.
-    pub async fn stream_as(&self, path: &str, key: Option<&str>, body: &Value) -> (u16, Vec<String>) {
+    pub async fn stream_as(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> (u16, Vec<String>) {
         let mut req = self
             .client
             .post(self.url(path))
@@ -201,7 +220,12 @@ pub fn chat_text(events: &[String]) -> String {
         .iter()
         .filter_map(|e| serde_json::from_str::<Value>(e).ok())
         .filter_map(|v| {
-            v.get("choices")?.get(0)?.get("delta")?.get("content")?.as_str().map(str::to_owned)
+            v.get("choices")?
+                .get(0)?
+                .get("delta")?
+                .get("content")?
+                .as_str()
+                .map(str::to_owned)
         })
         .collect()
 }
