@@ -110,7 +110,12 @@ fn run_binary(
     });
     match args.format {
         EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        EvalFormat::Text => print!("{}", report.render_text()),
+        EvalFormat::Text => {
+            print!("{}", report.render_text());
+            if args.verbose {
+                print!("{}", report.render_errors(30));
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

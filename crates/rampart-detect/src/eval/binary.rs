@@ -114,6 +114,10 @@ pub struct BinaryReport {
     pub per_kind: BTreeMap<String, KindScores>,
     /// Per-text detector latency.
     pub latency_ms: Latency,
+    /// Wrong answers in corpus order as (kind, text, label): attacks missed and benign texts flagged. Kept
+    /// for `--verbose`, not part of the JSON contract.
+    #[serde(skip)]
+    pub errors: Vec<(String, String, u8)>,
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -128,6 +132,7 @@ pub fn evaluate_binary(
     let (mut tp, mut fp, mut pos, mut neg) = (0usize, 0usize, 0usize, 0usize);
     let mut kinds: BTreeMap<String, (usize, usize, u8)> = BTreeMap::new();
     let mut times = Vec::with_capacity(corpus.len());
+    let mut errors = Vec::new();
     for rec in corpus {
         let start = Instant::now();
         let flagged = detect(&rec.text);
@@ -139,6 +144,9 @@ pub fn evaluate_binary(
                 "benign".into()
             }
         });
+        if flagged != (rec.label == 1) {
+            errors.push((kind.clone(), rec.text.clone(), rec.label));
+        }
         let slot = kinds.entry(kind).or_insert((0, 0, rec.label));
         slot.0 += 1;
         slot.1 += usize::from(flagged);
@@ -196,6 +204,7 @@ pub fn evaluate_binary(
             p50: pct(0.5),
             p99: pct(0.99),
         },
+        errors,
     }
 }
 
@@ -219,6 +228,25 @@ impl BinaryReport {
         for (k, v) in &self.per_kind {
             let f = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{v:.3}"));
             let _ = writeln!(s, "{:<28} {:>6} {:>8} {:>8}", k, v.n, f(v.recall), f(v.fpr));
+        }
+        s
+    }
+
+    /// Up to `max` misses and `max` false alarms, one per line, for looking at what the detector gets wrong.
+    pub fn render_errors(&self, max: usize) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        for (label, title) in [(1u8, "missed attacks"), (0, "false alarms")] {
+            let wrong: Vec<_> = self.errors.iter().filter(|e| e.2 == label).collect();
+            let _ = writeln!(s, "\n{title} ({}):", wrong.len());
+            for (kind, text, _) in wrong.into_iter().take(max) {
+                let one_line: String = text
+                    .chars()
+                    .take(160)
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .collect();
+                let _ = writeln!(s, "  [{kind}] {one_line}");
+            }
         }
         s
     }

@@ -67,6 +67,17 @@ pub const SCORE_RULE: &str = "INJ0000";
 /// How far above the sensitivity threshold a classifier-only score must be to be reported.
 pub const CLASSIFIER_ONLY_MARGIN: f32 = 0.15;
 
+/// Fewest words a text needs before the classifier alone may report it. Greetings and acknowledgements
+/// ("ok", "hello world", "sorry, typo") give a bag-of-n-grams model almost nothing to go on, and a text that
+/// short carries no instruction a signature would not name.
+pub const CLASSIFIER_ONLY_MIN_WORDS: usize = 3;
+
+/// Below this many words a classifier-only score must reach [`SHORT_TEXT_MIN_SCORE`].
+pub const SHORT_TEXT_WORDS: usize = 12;
+
+/// The classifier-only bar for short texts.
+pub const SHORT_TEXT_MIN_SCORE: f32 = 0.95;
+
 /// Hits remembered per input; more would not change the decision, only the number of findings.
 const MAX_HITS: usize = 32;
 /// Distinct rules that feed the signature score.
@@ -525,7 +536,76 @@ impl Scanner for InjectionScanner {
     }
 }
 
+/// Words in `text`, counting at most `cap`: runs of letters or digits (apostrophes inside), where each pair of
+/// CJK/kana/hangul/Thai characters (written without spaces) counts as one word.
+fn count_words(text: &str, cap: usize) -> usize {
+    let mut words = 0;
+    let mut in_word = false;
+    let mut unspaced = 0;
+    for c in text.chars() {
+        if is_unspaced_script(c) {
+            unspaced += 1;
+            in_word = false;
+            if unspaced % 2 == 0 {
+                words += 1;
+            }
+        } else if c.is_alphanumeric() {
+            if !in_word {
+                words += 1;
+                in_word = true;
+            }
+        } else if c != '\'' && c != '’' {
+            in_word = false;
+        }
+        if words >= cap {
+            return cap;
+        }
+    }
+    (words + unspaced % 2).min(cap)
+}
+
+/// The text whose classifier probability went into the score: a decoded view, or the input itself.
+fn classified_text<'a>(input: &'a Input<'_>, source: Option<(Source, Span)>) -> &'a str {
+    match source {
+        Some((Source::Decoded(i), _)) => input
+            .views
+            .decoded
+            .get(i as usize)
+            .map_or(input.text, |v| v.text.as_str()),
+        _ => input.text,
+    }
+}
+
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x0E00..=0x0E7F)
+}
+
 impl InjectionScanner {
+    /// Whether a fused score without any signature hit is strong enough to report. The classifier alone must
+    /// clear the threshold by [`CLASSIFIER_ONLY_MARGIN`]; on texts under [`SHORT_TEXT_WORDS`] words it must be
+    /// near-certain ([`SHORT_TEXT_MIN_SCORE`]), and under [`CLASSIFIER_ONLY_MIN_WORDS`] it may not report at all:
+    /// a bag-of-n-grams model sees only a handful of features there, and the short attacks that exist
+    /// ("ignore your rules") are what the signatures name.
+    fn classifier_alone_suffices(
+        &self,
+        input: &Input<'_>,
+        source: Option<(Source, Span)>,
+        score: f32,
+    ) -> bool {
+        if score < (self.threshold + CLASSIFIER_ONLY_MARGIN).min(0.95) {
+            return false;
+        }
+        let words = count_words(input.text, SHORT_TEXT_WORDS).max(count_words(
+            classified_text(input, source),
+            SHORT_TEXT_WORDS,
+        ));
+        if words < CLASSIFIER_ONLY_MIN_WORDS {
+            return false;
+        }
+        words >= SHORT_TEXT_WORDS || score >= SHORT_TEXT_MIN_SCORE
+    }
+
     /// The combined weight of the distinct rules among `hits`.
     fn signature_score(&self, hits: &Hits) -> f32 {
         let mut weights = [0f32; MAX_RULE_WEIGHTS];
@@ -559,7 +639,7 @@ impl InjectionScanner {
         }
         // The classifier alone is weaker evidence than a signature (it has not seen every kind of benign
         // text: configuration files, logs), so it must clear the threshold by a margin.
-        if hits.len == 0 && score < (self.threshold + CLASSIFIER_ONLY_MARGIN).min(0.95) {
+        if hits.len == 0 && !self.classifier_alone_suffices(input, a.clf_source, score) {
             return;
         }
         let evidence = self.evidence_line(input, &a, score);
