@@ -66,30 +66,55 @@ pub async fn start_with(edit: impl FnOnce(&mut GatewayConfig)) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let mut config = base_config(mock_addr, dir.path());
     edit(&mut config);
-    let gw = Gateway::new(config.clone(), None, None).await.unwrap();
+    let config_path = dir.path().join("rampart.toml");
+    std::fs::write(&config_path, toml::to_string(&config).unwrap()).unwrap();
+    let gw = Gateway::new(config.clone(), Some(config_path), None)
+        .await
+        .unwrap();
+    let tls = config
+        .tls
+        .as_ref()
+        .map(|t| rampart_gateway::server::tls_config(&t.cert, &t.key).unwrap());
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(rampart_gateway::server::serve(
         Arc::clone(&gw),
         listener,
-        None,
+        tls,
         async move {
             let _ = rx.await;
         },
     ));
     Harness {
         key: String::new(),
-        base: format!("http://{addr}"),
+        base: format!("{scheme}://{addr}"),
         mock,
         mock_addr,
         gw,
-        client: reqwest::Client::new(),
+        client: client(),
         config,
         dir,
         shutdown: Some(tx),
         server: Some(server),
     }
+}
+
+/// A client that also trusts the test CA of `tests/fixtures/tls`.
+fn client() -> reqwest::Client {
+    rampart_gateway::upstream::install_crypto_provider();
+    let ca = std::fs::read(fixture("tls/ca.pem")).unwrap();
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .build()
+        .unwrap()
+}
+
+pub fn fixture(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 impl Harness {
