@@ -195,7 +195,8 @@ pub struct UpstreamConfig {
     pub anthropic_version: String,
     /// Time to connect, in milliseconds.
     pub connect_timeout_ms: u64,
-    /// Time until the response headers (and, when not streaming, the whole body), in milliseconds (504 beyond).
+    /// Time per attempt until the response headers, in milliseconds (504 beyond); reading a non-streaming
+    /// body gets the same budget again.
     pub timeout_ms: u64,
     /// Longest silence between two streamed chunks, in milliseconds (the stream then ends with an error event).
     pub stream_idle_timeout_ms: u64,

@@ -562,10 +562,7 @@ async fn stream_reply(
         Some(Item::Started) | Some(Item::Frame(_)) => {}
         Some(Item::Failed(e)) => {
             // The task has finished the request (audit, metrics); answer without finishing it again.
-            let mut resp = e.into_response_for(ctx.endpoint.flavor());
-            resp.headers_mut()
-                .insert("x-rampart-action", HeaderValue::from_static("allow"));
-            return Ok(Reply::Streaming(resp));
+            return Ok(Reply::Streaming(e.into_response_for(ctx.endpoint.flavor())));
         }
         None => {
             return Ok(Reply::Streaming(
