@@ -14,9 +14,12 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
+pub mod audit;
 pub mod authz;
 pub mod config;
+mod db;
 pub mod error;
+mod keys;
 pub mod metrics;
 pub mod mock;
 pub mod proxy;
@@ -28,4 +31,5 @@ pub mod upstream;
 
 pub use config::GatewayConfig;
 pub use error::ApiError;
+pub use keys::{KEY_PREFIX, KeyInfo, KeyStore, StoreError, parse_duration};
 pub use state::{Gateway, GatewayError, Runtime};

@@ -131,6 +131,10 @@ impl MockUpstream {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let app = self.router();
+        // Streams are many small writes: without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms per stream.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "mock upstream stopped");

@@ -22,6 +22,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::api::{self, Endpoint, RequestView};
+use crate::audit::{AuditFinding, AuditRecord};
 use crate::authz;
 use crate::config::UpstreamKind;
 use crate::error::{ApiError, LocatedFinding};
@@ -102,8 +103,10 @@ fn same_finding(a: &LocatedFinding, b: &LocatedFinding) -> bool {
 }
 
 /// Records the end of a request: metrics, one log line and one audit record.
-pub fn finish(_gw: &Gateway, ctx: &Ctx, status: StatusCode) {
+pub fn finish(gw: &Gateway, ctx: &Ctx, status: StatusCode) {
     let elapsed = ctx.started.elapsed();
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    let action = audit_action(ctx, status);
     metrics::request(ctx.endpoint.name(), status.as_u16(), elapsed);
     if let Some(n) = ctx.prompt_tokens {
         metrics::tokens("prompt", n);
@@ -119,13 +122,48 @@ pub fn finish(_gw: &Gateway, ctx: &Ctx, status: StatusCode) {
         model = ctx.model.as_deref().unwrap_or("-"),
         upstream = ctx.upstream.as_deref().unwrap_or("-"),
         status = status.as_u16(),
-        action = audit_action(ctx, status),
+        action,
         findings = ctx.findings.len(),
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        latency_ms,
         upstream_ms = ctx.upstream_ms.unwrap_or(0.0),
         reason = ctx.reason.as_deref().unwrap_or(""),
         "request"
     );
+    gw.audit().append(AuditRecord {
+        ts_ms: now_ms(),
+        request_id: ctx.request_id.clone(),
+        key_id: ctx.key_id.clone(),
+        role: ctx.role.clone(),
+        endpoint: ctx.endpoint.name().to_owned(),
+        model: ctx.model.clone(),
+        action: action.to_owned(),
+        status: status.as_u16(),
+        findings: ctx
+            .findings
+            .iter()
+            .map(|f| AuditFinding {
+                direction: f.direction.to_owned(),
+                scanner: f.report.scanner.clone(),
+                rule: f.report.rule.clone(),
+                category: f.report.class.to_owned(),
+                severity: f.report.severity.name().to_owned(),
+                score: f.report.score,
+                start: usize::try_from(f.report.start).unwrap_or(usize::MAX),
+                end: usize::try_from(f.report.end).unwrap_or(usize::MAX),
+            })
+            .collect(),
+        latency_ms,
+        upstream_ms: ctx.upstream_ms,
+        prompt_tokens: ctx.prompt_tokens,
+        completion_tokens: ctx.completion_tokens,
+        reason: ctx.reason.clone(),
+    });
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// `allow`, `redact`, `block` or `error`, as the audit log records it.
@@ -182,7 +220,7 @@ async fn run(
     body: Body,
 ) -> Result<Reply, ApiError> {
     let endpoint = ctx.endpoint;
-    let role = authenticate(rt, ctx, headers)?;
+    let role = authenticate(gw, rt, ctx, headers)?;
     let raw = read_body(body, headers, &rt.config.server).await?;
     let (mut value, view) = api::parse_request(endpoint, &raw, rt.config.server.max_messages)?;
     ctx.model = Some(view.model.clone());
@@ -240,35 +278,53 @@ async fn run(
 }
 
 /// Authentication for the non-proxied `/v1` routes (`/v1/models`, `/v1/scan`): the caller's role.
-pub fn authenticate_only(
-    _gw: &Gateway,
-    rt: &Runtime,
-    headers: &HeaderMap,
-) -> Result<Arc<Role>, ApiError> {
-    let mut scratch = Ctx {
-        request_id: String::new(),
-        endpoint: Endpoint::ChatCompletions,
-        started: Instant::now(),
-        key_id: None,
-        role: None,
-        model: None,
-        action: Action::Allow,
-        findings: Vec::new(),
-        upstream: None,
-        upstream_ms: None,
-        prompt_tokens: None,
-        completion_tokens: None,
-        reason: None,
-    };
-    authenticate(rt, &mut scratch, headers)
+pub fn authenticate_only(gw: &Gateway, rt: &Runtime, headers: &HeaderMap) -> Result<Arc<Role>, ApiError> {
+    verify_key(gw, rt, headers).map(|(_, role)| role)
 }
 
-/// Phase 1: the key and its role. Until the key store is wired in, every request runs under the
-/// built-in `default` role.
-fn authenticate(rt: &Runtime, ctx: &mut Ctx, _headers: &HeaderMap) -> Result<Arc<Role>, ApiError> {
-    let role = rt.role(crate::config::DEFAULT_ROLE)?;
+/// Phase 1: the key (`Authorization: Bearer rk-…`, or `x-api-key: rk-…` as Anthropic clients send it) and
+/// its role. Revocations made by `rampart keys revoke` apply to the very next request.
+fn authenticate(
+    gw: &Gateway,
+    rt: &Runtime,
+    ctx: &mut Ctx,
+    headers: &HeaderMap,
+) -> Result<Arc<Role>, ApiError> {
+    let (key_id, role) = verify_key(gw, rt, headers)?;
+    ctx.key_id = Some(key_id);
     ctx.role = Some(role.name.clone());
     Ok(role)
+}
+
+fn verify_key(gw: &Gateway, rt: &Runtime, headers: &HeaderMap) -> Result<(String, Arc<Role>), ApiError> {
+    let presented = presented_key(headers).ok_or_else(|| {
+        ApiError::unauthenticated(
+            "missing API key: send `Authorization: Bearer rk-...` (or `x-api-key: rk-...`)",
+        )
+    })?;
+    let info = gw
+        .keys()
+        .verify(presented)
+        .map_err(|e| {
+            tracing::error!(error = %e, "key store failed");
+            ApiError::internal("key_store_unavailable", "the gateway could not check the API key")
+        })?
+        .ok_or_else(|| ApiError::unauthenticated("invalid, revoked or expired API key"))?;
+    let role = rt.role(&info.role)?;
+    Ok((info.id, role))
+}
+
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let v = v.trim();
+        let (scheme, token) = v.split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty());
+    }
+    headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// Reads the body within `server.max_body_bytes` and `server.body_read_timeout_ms`.
@@ -688,12 +744,8 @@ async fn pump(
         if ctx.endpoint.flavor() == crate::error::Flavor::OpenAi {
             frames.push(Bytes::from_static(crate::stream::DONE));
         }
-        for f in frames.drain(..) {
-            if tx.send(Item::Frame(f)).await.is_err() {
-                client_gone = true;
-                break;
-            }
-        }
+        // The last frames go out after the audit record is appended (below), so a client that has read
+        // the whole stream finds the request in the audit log.
         Ok(())
     }
     .await;
@@ -703,33 +755,36 @@ async fn pump(
         ctx.prompt_tokens = Some(p);
         ctx.completion_tokens = Some(c);
     }
-    let status = match result {
+    let mut failed_early = None;
+    let (status, tail) = match result {
         Ok(()) => {
             if client_gone {
                 ctx.reason = Some("client disconnected".into());
             }
-            StatusCode::OK
+            (StatusCode::OK, std::mem::take(&mut frames))
         }
         Err(e) => {
             ctx.note_error(&e);
             if started {
-                for f in filter.error_frames(&e) {
-                    if tx.send(Item::Frame(f)).await.is_err() {
-                        break;
-                    }
-                }
                 // The client got 200 and an error event; the audit records what happened.
-                if e.is_block() {
-                    StatusCode::OK
-                } else {
-                    e.status
-                }
+                let status = if e.is_block() { StatusCode::OK } else { e.status };
+                (status, filter.error_frames(&e))
             } else {
                 let status = e.status;
-                let _ = tx.send(Item::Failed(e)).await;
-                status
+                failed_early = Some(e);
+                (status, Vec::new())
             }
         }
     };
     finish(&gw, &ctx, status);
+    if let Some(e) = failed_early {
+        let _ = tx.send(Item::Failed(e)).await;
+    }
+    if !client_gone {
+        for f in tail {
+            if tx.send(Item::Frame(f)).await.is_err() {
+                break;
+            }
+        }
+    }
 }

@@ -14,9 +14,11 @@ use rampart_core::Policy;
 use rampart_detect::Pipeline;
 
 use crate::api::Endpoint;
+use crate::audit::AuditLog;
 use crate::authz::ToolGate;
 use crate::config::{ConfigError, GatewayConfig, RoleConfig};
 use crate::error::ApiError;
+use crate::keys::KeyStore;
 use crate::scan::PolicyRuntime;
 use crate::upstream::{Upstream, random_u64};
 
@@ -193,6 +195,8 @@ pub type ConfigOverride = Arc<dyn Fn(&mut GatewayConfig) + Send + Sync>;
 /// The running gateway: services plus the current [`Runtime`].
 pub struct Gateway {
     runtime: ArcSwap<Runtime>,
+    keys: KeyStore,
+    audit: AuditLog,
     config_path: Option<PathBuf>,
     overrides: Option<ConfigOverride>,
     ready: AtomicBool,
@@ -209,24 +213,43 @@ impl std::fmt::Debug for Gateway {
 }
 
 impl Gateway {
-    /// Builds the gateway from a configuration. `config_path` (with `overrides` applied after each read) is
-    /// what [`Gateway::reload`] reads again.
+    /// Builds the gateway from a configuration: opens the key store and the audit log under `data_dir` (or
+    /// the configured audit backend) and builds the runtime. `config_path` (with `overrides` applied after
+    /// each read) is what [`Gateway::reload`] reads again.
     pub async fn new(
         config: GatewayConfig,
         config_path: Option<PathBuf>,
         overrides: Option<ConfigOverride>,
     ) -> Result<Arc<Gateway>, GatewayError> {
+        let keys = KeyStore::open(&config.data_dir).map_err(|e| {
+            GatewayError::Service(format!("key store in {}: {e}", config.data_dir.display()))
+        })?;
+        let audit = AuditLog::open(&config.audit, &config.data_dir)
+            .await
+            .map_err(|e| GatewayError::Service(format!("audit log: {e}")))?;
         let runtime = Runtime::build(config)?;
         // Install the recorder before the first request so that nothing recorded is lost.
         let _ = crate::metrics::handle();
         Ok(Arc::new(Gateway {
             runtime: ArcSwap::from_pointee(runtime),
+            keys,
+            audit,
             config_path,
             overrides,
             ready: AtomicBool::new(true),
             request_seq: AtomicU64::new(0),
             id_salt: random_u64(),
         }))
+    }
+
+    /// The virtual key store.
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
     }
 
     /// The current runtime snapshot.
@@ -247,11 +270,13 @@ impl Gateway {
             o(&mut config);
         }
         let old = self.runtime();
+        let audit_changed = serde_json::to_value(&config.audit).ok() != serde_json::to_value(&old.config.audit).ok();
         if config.listen != old.config.listen
             || config.data_dir != old.config.data_dir
             || config.tls.is_some() != old.config.tls.is_some()
+            || audit_changed
         {
-            tracing::warn!("listen, data_dir and tls changes take effect only after a restart");
+            tracing::warn!("listen, data_dir, tls and audit changes take effect only after a restart");
         }
         let runtime = Runtime::build(config)?;
         self.runtime.store(Arc::new(runtime));

@@ -345,9 +345,8 @@ async fn completions_embeddings_and_models() {
         .await;
     assert_eq!(status, 400, "{body}");
 
-    let resp = h.client.get(h.url("/v1/models")).send().await.unwrap();
-    assert_eq!(resp.status(), 200);
-    let body: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    let (status, body) = h.get("/v1/models").await;
+    assert_eq!(status, 200, "{body}");
     let ids: Vec<&str> = body["data"]
         .as_array()
         .unwrap()
@@ -528,6 +527,7 @@ async fn shutdown_drains_an_in_flight_stream() {
     let resp = h
         .client
         .post(h.url("/v1/chat/completions"))
+        .bearer_auth(&h.key)
         .header("content-type", "application/json")
         .body(serde_json::to_vec(&chat_stream("mock-hang-stream", CLEAN)).unwrap())
         .send()

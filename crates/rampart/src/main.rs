@@ -1,6 +1,8 @@
 //! The `rampart` command: argument parsing and wiring only. Logic lives in the library crates.
 
+mod cmd_audit;
 mod cmd_eval;
+mod cmd_keys;
 mod cmd_policy;
 mod cmd_redact;
 mod cmd_rules;
@@ -42,6 +44,12 @@ enum Command {
     /// Print or check policies.
     #[command(subcommand)]
     Policy(cmd_policy::PolicyCommand),
+    /// Create, list and revoke the gateway's virtual API keys.
+    #[command(subcommand)]
+    Keys(cmd_keys::KeysCommand),
+    /// Verify, tail and search the gateway's tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(cmd_audit::AuditCommand),
     /// Run the gateway: an OpenAI-compatible proxy that authenticates, limits, scans and audits.
     Serve(cmd_serve::ServeArgs),
     /// Run the scripted mock upstream (for load tests and end-to-end tests).
@@ -105,6 +113,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd_eval::run(args),
         Command::Rules(args) => cmd_rules::run(args),
         Command::Policy(cmd) => cmd_policy::run(cmd),
+        Command::Keys(cmd) => cmd_keys::run(cmd),
+        Command::Audit(cmd) => cmd_audit::run(cmd),
         Command::Serve(args) => cmd_serve::run(args),
         Command::MockUpstream(args) => cmd_serve::mock_upstream(args),
     };

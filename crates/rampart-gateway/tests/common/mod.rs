@@ -71,6 +71,7 @@ pub async fn start_with(edit: impl FnOnce(&mut GatewayConfig)) -> Harness {
     let gw = Gateway::new(config.clone(), Some(config_path), None)
         .await
         .unwrap();
+    let (_, key) = gw.keys().create("default", Some("test"), None).unwrap();
     let tls = config
         .tls
         .as_ref()
@@ -88,7 +89,7 @@ pub async fn start_with(edit: impl FnOnce(&mut GatewayConfig)) -> Harness {
         },
     ));
     Harness {
-        key: String::new(),
+        key,
         base: format!("{scheme}://{addr}"),
         mock,
         mock_addr,
@@ -118,6 +119,27 @@ pub fn fixture(rel: &str) -> std::path::PathBuf {
 }
 
 impl Harness {
+    /// A new key with `role`.
+    pub fn key_for(&self, role: &str) -> String {
+        self.gw.keys().create(role, None, None).unwrap().1
+    }
+
+    /// GET with the harness key.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let resp = self.client.get(self.url(path)).bearer_auth(&self.key).send().await.unwrap();
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// Every audit record written so far, oldest first.
+    pub async fn audit(&self) -> Vec<rampart_gateway::audit::AuditRecord> {
+        self.gw.audit().flush().await.unwrap();
+        let mut records: Vec<_> = self.gw.audit().tail(10_000).await.unwrap();
+        records.sort_by_key(|r| r.seq);
+        records.into_iter().map(|r| r.record).collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
