@@ -7,34 +7,49 @@ use rampart_core::{Action, Category, Finding, FindingReport, Severity, Span};
 use crate::api::ToolCallRef;
 use crate::config::glob_match;
 use crate::error::LocatedFinding;
+use crate::tools::{CompiledToolPolicy, ToolViolation};
 
 /// True when one of `globs` matches `model`.
 pub fn model_allowed(globs: &[String], model: &str) -> bool {
     globs.iter().any(|g| glob_match(g, model))
 }
 
-/// The role's tool policy, applied to declared tools and to tool calls.
-#[derive(Clone, Debug, Default)]
+/// The role's compiled tool policy, answering in the finding shape the proxy reports and audits.
+#[derive(Clone, Debug)]
 pub struct ToolGate {
-    policy: Option<Arc<()>>,
+    policy: Arc<CompiledToolPolicy>,
 }
 
 impl ToolGate {
-    /// A gate that lets every tool through.
-    pub fn allow_all() -> ToolGate {
-        ToolGate { policy: None }
+    /// Wraps a compiled policy.
+    pub fn new(policy: CompiledToolPolicy) -> ToolGate {
+        ToolGate {
+            policy: Arc::new(policy),
+        }
     }
 
-    /// Checks a tool the client declares in `tools`.
-    pub fn check_declared(&self, _name: &str, _location: &str) -> Result<(), LocatedFinding> {
-        let _ = &self.policy;
-        Ok(())
+    /// Checks a tool the client declares in `tools` (at `location`, e.g. `tools[0]`).
+    pub fn check_declared(&self, name: &str, location: &str) -> Result<(), LocatedFinding> {
+        self.policy
+            .check_declared(name)
+            .map_err(|v| violation_finding(location, "input", v))
     }
 
-    /// Checks a tool call, from a request's assistant message or from a model's answer.
-    pub fn check_call(&self, _call: &ToolCallRef) -> Result<(), LocatedFinding> {
-        Ok(())
+    /// Checks a tool call from a request's assistant message (`direction` "input") or from a model's
+    /// answer ("output").
+    pub fn check_call(
+        &self,
+        call: &ToolCallRef,
+        direction: &'static str,
+    ) -> Result<(), LocatedFinding> {
+        self.policy
+            .check_call(&call.name, &call.arguments)
+            .map_err(|v| violation_finding(&call.location, direction, v))
     }
+}
+
+fn violation_finding(location: &str, direction: &'static str, v: ToolViolation) -> LocatedFinding {
+    tool_finding(location, direction, v.rule, &v.tool, v.explanation)
 }
 
 /// A tool violation in the finding shape used by block errors and the audit log.

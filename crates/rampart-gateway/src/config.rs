@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditConfig;
+use crate::limits::{LimitConfig, RoleLimits};
+use crate::tools::ToolPolicy;
 
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,8 @@ pub struct GatewayConfig {
     pub metrics: MetricsConfig,
     /// Where the tamper-evident audit log lives.
     pub audit: AuditConfig,
+    /// Where rate-limit state lives (memory or Redis); the limits themselves are per role.
+    pub limits: LimitConfig,
 }
 
 impl Default for GatewayConfig {
@@ -74,6 +78,7 @@ impl Default for GatewayConfig {
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
             audit: AuditConfig::default(),
+            limits: LimitConfig::default(),
         }
     }
 }
@@ -284,6 +289,9 @@ pub struct RoleConfig {
     pub tpm: Option<u32>,
     /// Requests in flight at once per key.
     pub max_concurrency: Option<u32>,
+    /// Which tools requests may declare and call, and what their arguments may say (`docs/limits.md`).
+    /// Without a `tools` table any tool is allowed; a written table allows exactly what it lists.
+    pub tools: ToolPolicy,
 }
 
 impl Default for RoleConfig {
@@ -295,6 +303,21 @@ impl Default for RoleConfig {
             rpm: None,
             tpm: None,
             max_concurrency: None,
+            tools: ToolPolicy {
+                allow: vec!["*".into()],
+                ..ToolPolicy::default()
+            },
+        }
+    }
+}
+
+impl RoleConfig {
+    /// The role's rate limits.
+    pub fn limits(&self) -> RoleLimits {
+        RoleLimits {
+            rpm: self.rpm,
+            tpm: self.tpm,
+            max_concurrency: self.max_concurrency,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod config;
 mod db;
 pub mod error;
 mod keys;
+pub mod limits;
 pub mod metrics;
 pub mod mock;
 pub mod proxy;
@@ -27,6 +28,8 @@ pub mod scan;
 pub mod server;
 pub mod state;
 pub mod stream;
+pub mod tokens;
+pub mod tools;
 pub mod upstream;
 
 pub use config::GatewayConfig;

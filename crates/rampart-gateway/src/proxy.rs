@@ -26,6 +26,7 @@ use crate::audit::{AuditFinding, AuditRecord};
 use crate::authz;
 use crate::config::UpstreamKind;
 use crate::error::{ApiError, LocatedFinding};
+use crate::limits::{Admission, Permit, RoleLimits};
 use crate::metrics;
 use crate::scan;
 use crate::state::{Gateway, Role, Runtime};
@@ -64,6 +65,10 @@ pub struct Ctx {
     pub completion_tokens: Option<u64>,
     /// Short reason for a block or an error; never a secret value.
     pub reason: Option<String>,
+    /// The concurrency slot held until the request (or its stream) ends.
+    pub permit: Option<Permit>,
+    /// The role's limits and the tokens charged at admission, for the correction afterwards.
+    pub charged: Option<(RoleLimits, u64)>,
 }
 
 impl Ctx {
@@ -82,6 +87,8 @@ impl Ctx {
             prompt_tokens: None,
             completion_tokens: None,
             reason: None,
+            permit: None,
+            charged: None,
         }
     }
 
@@ -197,12 +204,14 @@ pub async fn proxy(
     let mut resp = match run(&gw, &rt, &mut ctx, &headers, body).await {
         Ok(Reply::Done(resp)) => {
             finish(&gw, &ctx, resp.status());
+            settle_tokens(&gw, &ctx);
             resp
         }
         Ok(Reply::Streaming(resp)) => resp,
         Err(e) => {
             ctx.note_error(&e);
             finish(&gw, &ctx, e.status);
+            settle_tokens(&gw, &ctx);
             e.into_response_for(endpoint.flavor())
         }
     };
@@ -227,6 +236,7 @@ async fn run(
     authorize(&role, ctx, &view)?;
     let upstream = rt.route(endpoint, &view.model)?;
     let mut changed = cap_max_tokens(&role, endpoint, &upstream, &view, &mut value)?;
+    limit(gw, rt, &role, ctx, &view, &value).await?;
     let mut vault = Vault::new();
     let scanned = scan::scan_request(
         &role.policy,
@@ -278,7 +288,11 @@ async fn run(
 }
 
 /// Authentication for the non-proxied `/v1` routes (`/v1/models`, `/v1/scan`): the caller's role.
-pub fn authenticate_only(gw: &Gateway, rt: &Runtime, headers: &HeaderMap) -> Result<Arc<Role>, ApiError> {
+pub fn authenticate_only(
+    gw: &Gateway,
+    rt: &Runtime,
+    headers: &HeaderMap,
+) -> Result<Arc<Role>, ApiError> {
     verify_key(gw, rt, headers).map(|(_, role)| role)
 }
 
@@ -296,7 +310,11 @@ fn authenticate(
     Ok(role)
 }
 
-fn verify_key(gw: &Gateway, rt: &Runtime, headers: &HeaderMap) -> Result<(String, Arc<Role>), ApiError> {
+fn verify_key(
+    gw: &Gateway,
+    rt: &Runtime,
+    headers: &HeaderMap,
+) -> Result<(String, Arc<Role>), ApiError> {
     let presented = presented_key(headers).ok_or_else(|| {
         ApiError::unauthenticated(
             "missing API key: send `Authorization: Bearer rk-...` (or `x-api-key: rk-...`)",
@@ -307,7 +325,10 @@ fn verify_key(gw: &Gateway, rt: &Runtime, headers: &HeaderMap) -> Result<(String
         .verify(presented)
         .map_err(|e| {
             tracing::error!(error = %e, "key store failed");
-            ApiError::internal("key_store_unavailable", "the gateway could not check the API key")
+            ApiError::internal(
+                "key_store_unavailable",
+                "the gateway could not check the API key",
+            )
         })?
         .ok_or_else(|| ApiError::unauthenticated("invalid, revoked or expired API key"))?;
     let role = rt.role(&info.role)?;
@@ -315,10 +336,16 @@ fn verify_key(gw: &Gateway, rt: &Runtime, headers: &HeaderMap) -> Result<(String
 }
 
 fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         let v = v.trim();
         let (scheme, token) = v.split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty());
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty());
     }
     headers
         .get("x-api-key")
@@ -399,7 +426,7 @@ fn authorize(role: &Role, ctx: &mut Ctx, view: &RequestView) -> Result<(), ApiEr
         }
     }
     for call in &view.tool_calls {
-        if let Err(v) = role.tools.check_call(call) {
+        if let Err(v) = role.tools.check_call(call, "input") {
             violations.push(v);
         }
     }
@@ -421,6 +448,105 @@ fn authorize(role: &Role, ctx: &mut Ctx, view: &RequestView) -> Result<(), ApiEr
         ));
     }
     Ok(())
+}
+
+/// Phase: rate limits. Charges the prompt's token estimate when the role has a `tpm` (counting only then),
+/// takes a concurrency slot, or refuses with 429 and `Retry-After`.
+async fn limit(
+    gw: &Gateway,
+    rt: &Runtime,
+    role: &Role,
+    ctx: &mut Ctx,
+    view: &RequestView,
+    body: &Value,
+) -> Result<(), ApiError> {
+    if role.limits.is_unlimited() {
+        return Ok(());
+    }
+    let estimate = if role.limits.tpm.is_some() {
+        estimate_prompt_tokens(rt, view, body).await
+    } else {
+        0
+    };
+    let key_id = ctx.key_id.clone().unwrap_or_default();
+    let admission = gw
+        .limiter()
+        .check(&key_id, &role.limits, estimate)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "rate limiter failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "limits_unavailable",
+                "the gateway could not check its rate limits",
+            )
+        })?;
+    match admission {
+        Admission::Allowed(permit) => {
+            ctx.permit = Some(permit);
+            if role.limits.tpm.is_some() {
+                ctx.charged = Some((role.limits.clone(), estimate));
+                ctx.prompt_tokens = Some(estimate);
+            }
+            Ok(())
+        }
+        Admission::Limited { retry_after, limit } => {
+            metrics::rate_limited(limit.as_str());
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "rate_limited",
+                format!(
+                    "rate limit exceeded: this key's role `{}` allows its {limit}; retry after {} s",
+                    role.name,
+                    retry_after.as_secs_f64().ceil().max(1.0)
+                ),
+            );
+            e.retry_after = Some(retry_after);
+            Err(e)
+        }
+    }
+}
+
+/// The prompt's tokens with the model's BPE (off the executor for long prompts).
+async fn estimate_prompt_tokens(rt: &Runtime, view: &RequestView, body: &Value) -> u64 {
+    let texts: Vec<String> = view
+        .texts
+        .iter()
+        .filter_map(|t| t.loc.get(body).map(str::to_owned))
+        .collect();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let model = view.model.clone();
+    let count = move || {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        crate::tokens::estimate_chat_tokens(&model, &refs)
+    };
+    if bytes < rt.config.scanning.offload_bytes {
+        count()
+    } else {
+        tokio::task::spawn_blocking(count).await.unwrap_or(0)
+    }
+}
+
+/// Corrects the key's token budget with what the request really used (reported usage, else the
+/// admission estimate plus `extra_completion`). Runs off the response path.
+fn settle_tokens(gw: &Arc<Gateway>, ctx: &Ctx) {
+    let Some((limits, estimate)) = ctx.charged.clone() else {
+        return;
+    };
+    let actual = ctx.prompt_tokens.unwrap_or(estimate) + ctx.completion_tokens.unwrap_or(0);
+    let delta =
+        i64::try_from(actual).unwrap_or(i64::MAX) - i64::try_from(estimate).unwrap_or(i64::MAX);
+    if delta == 0 {
+        return;
+    }
+    let (gw, key_id) = (Arc::clone(gw), ctx.key_id.clone().unwrap_or_default());
+    tokio::spawn(async move {
+        if let Err(e) = gw.limiter().adjust_tokens(&key_id, &limits, delta).await {
+            tracing::warn!(error = %e, "token budget correction failed");
+        }
+    });
 }
 
 /// Enforces the role's `max_tokens`: a larger request is refused; a request without one gets the role's cap
@@ -496,7 +622,7 @@ async fn whole_reply(
         ctx.completion_tokens = Some(c);
     }
     for call in &view.tool_calls {
-        if let Err(v) = role.tools.check_call(call) {
+        if let Err(v) = role.tools.check_call(call, "output") {
             return Err(ApiError::blocked(
                 StatusCode::BAD_REQUEST,
                 "tool_call_blocked",
@@ -751,9 +877,17 @@ async fn pump(
     .await;
     ctx.action = ctx.action.max(filter.action);
     ctx.findings.append(&mut filter.findings);
-    if let Some((p, c)) = filter.usage {
-        ctx.prompt_tokens = Some(p);
-        ctx.completion_tokens = Some(c);
+    match filter.usage {
+        Some((p, c)) => {
+            ctx.prompt_tokens = Some(p);
+            ctx.completion_tokens = Some(c);
+        }
+        // Streams rarely report usage; count what was sent, for the token budget and the audit.
+        None if ctx.charged.is_some() && !filter.answer.is_empty() => {
+            let model = ctx.model.clone().unwrap_or_default();
+            ctx.completion_tokens = Some(crate::tokens::count_tokens(&model, &filter.answer));
+        }
+        None => {}
     }
     let mut failed_early = None;
     let (status, tail) = match result {
@@ -767,7 +901,11 @@ async fn pump(
             ctx.note_error(&e);
             if started {
                 // The client got 200 and an error event; the audit records what happened.
-                let status = if e.is_block() { StatusCode::OK } else { e.status };
+                let status = if e.is_block() {
+                    StatusCode::OK
+                } else {
+                    e.status
+                };
                 (status, filter.error_frames(&e))
             } else {
                 let status = e.status;
@@ -777,6 +915,7 @@ async fn pump(
         }
     };
     finish(&gw, &ctx, status);
+    settle_tokens(&gw, &ctx);
     if let Some(e) = failed_early {
         let _ = tx.send(Item::Failed(e)).await;
     }

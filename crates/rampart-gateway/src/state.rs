@@ -19,6 +19,7 @@ use crate::authz::ToolGate;
 use crate::config::{ConfigError, GatewayConfig, RoleConfig};
 use crate::error::ApiError;
 use crate::keys::KeyStore;
+use crate::limits::{RateLimiter, RoleLimits};
 use crate::scan::PolicyRuntime;
 use crate::upstream::{Upstream, random_u64};
 
@@ -58,6 +59,8 @@ pub struct Role {
     pub max_tokens: Option<u32>,
     /// Tool policy.
     pub tools: ToolGate,
+    /// Rate limits per key.
+    pub limits: RoleLimits,
     /// The role's configuration as written.
     pub config: RoleConfig,
 }
@@ -119,12 +122,17 @@ impl Runtime {
                     rc.policy
                 ))
             })?;
+            let tools = rc
+                .tools
+                .compile()
+                .map_err(|e| ConfigError::Invalid(format!("roles.{name}.tools: {e}")))?;
             roles.insert(
                 name.clone(),
                 Arc::new(Role {
                     models: rc.models.clone(),
                     max_tokens: rc.max_tokens,
-                    tools: ToolGate::allow_all(),
+                    tools: ToolGate::new(tools),
+                    limits: rc.limits(),
                     policy,
                     name,
                     config: rc,
@@ -197,6 +205,7 @@ pub struct Gateway {
     runtime: ArcSwap<Runtime>,
     keys: KeyStore,
     audit: AuditLog,
+    limiter: RateLimiter,
     config_path: Option<PathBuf>,
     overrides: Option<ConfigOverride>,
     ready: AtomicBool,
@@ -227,6 +236,9 @@ impl Gateway {
         let audit = AuditLog::open(&config.audit, &config.data_dir)
             .await
             .map_err(|e| GatewayError::Service(format!("audit log: {e}")))?;
+        let limiter = RateLimiter::new(&config.limits)
+            .await
+            .map_err(|e| GatewayError::Service(e.to_string()))?;
         let runtime = Runtime::build(config)?;
         // Install the recorder before the first request so that nothing recorded is lost.
         let _ = crate::metrics::handle();
@@ -234,6 +246,7 @@ impl Gateway {
             runtime: ArcSwap::from_pointee(runtime),
             keys,
             audit,
+            limiter,
             config_path,
             overrides,
             ready: AtomicBool::new(true),
@@ -250,6 +263,11 @@ impl Gateway {
     /// The audit log.
     pub fn audit(&self) -> &AuditLog {
         &self.audit
+    }
+
+    /// The rate limiter.
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
     }
 
     /// The current runtime snapshot.
@@ -270,13 +288,17 @@ impl Gateway {
             o(&mut config);
         }
         let old = self.runtime();
-        let audit_changed = serde_json::to_value(&config.audit).ok() != serde_json::to_value(&old.config.audit).ok();
+        let audit_changed = serde_json::to_value(&config.audit).ok()
+            != serde_json::to_value(&old.config.audit).ok()
+            || config.limits != old.config.limits;
         if config.listen != old.config.listen
             || config.data_dir != old.config.data_dir
             || config.tls.is_some() != old.config.tls.is_some()
             || audit_changed
         {
-            tracing::warn!("listen, data_dir, tls and audit changes take effect only after a restart");
+            tracing::warn!(
+                "listen, data_dir, tls, [audit] and [limits] changes take effect only after a restart"
+            );
         }
         let runtime = Runtime::build(config)?;
         self.runtime.store(Arc::new(runtime));

@@ -2,6 +2,7 @@
 //! describing a project's models, datasets and libraries as a CycloneDX AI bill of materials.
 
 pub mod formats;
+pub mod bom;
 pub mod report;
 
 pub use report::{FileReport, Format, ModelFinding, Verdict};

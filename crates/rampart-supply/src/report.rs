@@ -97,7 +97,12 @@ impl Format {
     pub fn can_execute_code(self) -> bool {
         matches!(
             self,
-            Format::Pickle | Format::PytorchZip | Format::PytorchLegacy | Format::Joblib | Format::Numpy | Format::Npz
+            Format::Pickle
+                | Format::PytorchZip
+                | Format::PytorchLegacy
+                | Format::Joblib
+                | Format::Numpy
+                | Format::Npz
         )
     }
 }

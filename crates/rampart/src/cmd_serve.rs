@@ -189,7 +189,8 @@ fn demo_key(gw: &Gateway, data_dir: &std::path::Path) -> anyhow::Result<String> 
         .keys()
         .create(rampart_gateway::config::DEFAULT_ROLE, Some("demo"), None)
         .context("creating the demo key")?;
-    write_private(&path, &key).with_context(|| format!("saving the demo key to {}", path.display()))?;
+    write_private(&path, &key)
+        .with_context(|| format!("saving the demo key to {}", path.display()))?;
     Ok(key)
 }
 

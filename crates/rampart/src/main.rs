@@ -1,6 +1,7 @@
 //! The `rampart` command: argument parsing and wiring only. Logic lives in the library crates.
 
 mod cmd_audit;
+mod cmd_bom;
 mod cmd_eval;
 mod cmd_keys;
 mod cmd_policy;
@@ -50,6 +51,9 @@ enum Command {
     /// Verify, tail and search the gateway's tamper-evident audit log.
     #[command(subcommand)]
     Audit(cmd_audit::AuditCommand),
+    /// Write a CycloneDX 1.6 AI bill of materials for a project (`rampart bom PATH -o bom.json`), or check one
+    /// against an approval policy (`rampart bom check --policy approved.toml bom.json`).
+    Bom(cmd_bom::BomArgs),
     /// Run the gateway: an OpenAI-compatible proxy that authenticates, limits, scans and audits.
     Serve(cmd_serve::ServeArgs),
     /// Run the scripted mock upstream (for load tests and end-to-end tests).
@@ -115,6 +119,7 @@ fn main() -> ExitCode {
         Command::Policy(cmd) => cmd_policy::run(cmd),
         Command::Keys(cmd) => cmd_keys::run(cmd),
         Command::Audit(cmd) => cmd_audit::run(cmd),
+        Command::Bom(args) => cmd_bom::run(args),
         Command::Serve(args) => cmd_serve::run(args),
         Command::MockUpstream(args) => cmd_serve::mock_upstream(args),
     };

@@ -515,7 +515,7 @@ impl StreamFilter {
             name: buf.name.clone(),
             arguments: buf.arguments.clone(),
         };
-        if let Err(v) = self.tools.check_call(&call) {
+        if let Err(v) = self.tools.check_call(&call, "output") {
             self.action = Action::Block;
             self.findings.push(v.clone());
             return Err(ApiError::blocked(

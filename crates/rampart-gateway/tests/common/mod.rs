@@ -126,10 +126,19 @@ impl Harness {
 
     /// GET with the harness key.
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let resp = self.client.get(self.url(path)).bearer_auth(&self.key).send().await.unwrap();
+        let resp = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
         let bytes = resp.bytes().await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     /// Every audit record written so far, oldest first.
