@@ -203,6 +203,51 @@ pub async fn scan(
         })
 }
 
+/// `text` with every placeholder `vault` knows (`<EMAIL_ADDRESS_1>`) blanked out with spaces of the same
+/// length, so offsets stay valid.
+///
+/// Answers are scanned this way: a placeholder is the gateway's own artefact standing for the user's value,
+/// not something the model wrote, and detectors that weigh words (the injection classifier reads
+/// `EMAIL_ADDRESS` as two suspicious words) must not judge it. Only tokens recorded in this request's vault
+/// are blanked, so nothing else can hide behind the shape. One pass; borrows when there is nothing to blank.
+pub fn mask_placeholders<'t>(text: &'t str, vault: &Vault) -> std::borrow::Cow<'t, str> {
+    let max = vault.max_placeholder_len();
+    if vault.is_empty() || max == 0 || !text.contains('<') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while let Some(off) = text.get(i..).and_then(|t| t.find('<')) {
+        let start = i + off;
+        let window_end = (start + max).min(text.len());
+        let close = bytes[start + 1..window_end]
+            .iter()
+            .position(|&b| b == b'>' || b == b'<');
+        match close {
+            Some(k) if bytes[start + 1 + k] == b'>' => {
+                let end = start + k + 2;
+                if text
+                    .get(start..end)
+                    .is_some_and(|t| vault.original(t).is_some())
+                {
+                    let buf = out.get_or_insert_with(|| bytes.to_vec());
+                    buf[start..end].fill(b' ');
+                }
+                i = end;
+            }
+            _ => i = start + 1,
+        }
+    }
+    match out {
+        // Only ASCII placeholder bytes were replaced by ASCII spaces, so the text is still UTF-8.
+        Some(buf) => {
+            String::from_utf8(buf).map_or(std::borrow::Cow::Borrowed(text), std::borrow::Cow::Owned)
+        }
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 /// Findings with their locations, ready for an error body, the audit log and metrics.
 pub fn locate(
     report: &Report,
@@ -312,7 +357,13 @@ pub async fn scan_response(
             continue;
         };
         let report = if scanning.scan_output {
-            scan(policy, scanning, text, Direction::Output).await?
+            scan(
+                policy,
+                scanning,
+                &mask_placeholders(text, vault),
+                Direction::Output,
+            )
+            .await?
         } else {
             None
         };
@@ -410,6 +461,28 @@ mod tests {
                 .iter()
                 .any(|f| f.location == "messages[1].content" && f.direction == "document")
         );
+    }
+
+    #[test]
+    fn only_known_placeholders_are_masked() {
+        let p = policy();
+        let mut vault = Vault::new();
+        let request = "Mail jane.doe@example.com and bob.smith@example.org, thanks.";
+        let report = p.pipeline.assess(request, Direction::Input);
+        p.pipeline
+            .anonymize(request, &to_redact(&report), &mut vault);
+        let answer =
+            "Forward this to <EMAIL_ADDRESS_1> and <EMAIL_ADDRESS_9> or <<EMAIL_ADDRESS_2>> é<";
+        let masked = mask_placeholders(answer, &vault);
+        assert_eq!(masked.len(), answer.len());
+        assert_eq!(
+            masked,
+            "Forward this to                   and <EMAIL_ADDRESS_9> or <                 > é<"
+        );
+        assert!(matches!(
+            mask_placeholders("no brackets", &vault),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -422,26 +422,38 @@ impl StreamFilter {
         }
     }
 
+    /// The scan a hold-back window runs: the policy on the answer with this request's placeholders
+    /// blanked (see [`scan::mask_placeholders`]), or nothing when output scanning is off.
+    fn scanner(
+        &self,
+    ) -> impl FnMut(&str) -> Result<Option<rampart_detect::Report>, ApiError> + use<> {
+        let (policy, vault) = (Arc::clone(&self.policy), Arc::clone(&self.vault));
+        let (fail_mode, scan_output) = (self.fail_mode, self.scan_output);
+        move |t: &str| {
+            if !scan_output {
+                return Ok(None);
+            }
+            scan::scan_now(
+                &policy,
+                fail_mode,
+                &scan::mask_placeholders(t, &vault),
+                Direction::Output,
+            )
+        }
+    }
+
     fn push_text(&mut self, idx: u64, text: &str) -> Result<String, ApiError> {
-        let (policy, fail_mode, scan_output) =
-            (Arc::clone(&self.policy), self.fail_mode, self.scan_output);
-        let (window, step) = if scan_output {
-            (policy.hold_back, self.step)
+        let (window, step) = if self.scan_output {
+            (self.policy.hold_back, self.step)
         } else {
             (1, 1)
         };
         let placeholders = self.vault.max_placeholder_len();
+        let mut scan = self.scanner();
         let hb = self
             .texts
             .entry(idx)
             .or_insert_with(|| HoldBack::new(window, step, placeholders));
-        let mut scan = |t: &str| {
-            if scan_output {
-                scan::scan_now(&policy, fail_mode, t, Direction::Output)
-            } else {
-                Ok(None)
-            }
-        };
         let step = hb.push(text, &mut scan)?;
         self.apply(idx, step)
     }
@@ -450,15 +462,7 @@ impl StreamFilter {
         let Some(mut hb) = self.texts.remove(&idx) else {
             return Ok(String::new());
         };
-        let (policy, fail_mode, scan_output) =
-            (Arc::clone(&self.policy), self.fail_mode, self.scan_output);
-        let mut scan = |t: &str| {
-            if scan_output {
-                scan::scan_now(&policy, fail_mode, t, Direction::Output)
-            } else {
-                Ok(None)
-            }
-        };
+        let mut scan = self.scanner();
         let step = hb.finish(&mut scan)?;
         self.apply(idx, step)
     }
@@ -533,7 +537,7 @@ impl StreamFilter {
             && let Some(report) = scan::scan_now(
                 &self.policy,
                 self.fail_mode,
-                &buf.arguments,
+                &scan::mask_placeholders(&buf.arguments, &self.vault),
                 Direction::Output,
             )?
         {
