@@ -9,6 +9,7 @@
 mod finding;
 mod offsets;
 mod policy;
+mod report;
 mod scanner;
 mod taxonomy;
 mod verdict;
@@ -18,6 +19,7 @@ pub use offsets::{OffsetMap, View, ViewKind, Views};
 pub use policy::{
     Action, ActionRule, AllowList, Limits, Operator, Policy, PolicyError, RedactConfig,
 };
+pub use report::FindingReport;
 pub use scanner::{BuildError, Direction, Input, RuleMeta, Scanner};
 pub use taxonomy::Category;
 pub use verdict::Verdict;

@@ -81,25 +81,13 @@ impl StoreArgs {
             roles: None,
         };
         if let Some(path) = &self.config {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading config {}", path.display()))?;
-            let table: toml::Table =
-                toml::from_str(&text).with_context(|| format!("config {}", path.display()))?;
-            if let Some(v) = table.get("data_dir") {
-                let dir = v.as_str().with_context(|| {
-                    format!("config {}: data_dir must be a string", path.display())
-                })?;
-                settings.data_dir = PathBuf::from(dir);
-            }
-            if let Some(v) = table.get("audit") {
-                settings.audit = v
-                    .clone()
-                    .try_into()
-                    .with_context(|| format!("config {}: [audit]", path.display()))?;
-            }
-            if let Some(toml::Value::Table(roles)) = table.get("roles") {
-                settings.roles = Some(roles.keys().cloned().collect());
-            }
+            // The gateway's own loader: the same validation, defaults and relative-path rules as
+            // `rampart serve --config`, so both commands agree on data_dir, [audit] and the roles.
+            let config = rampart_gateway::GatewayConfig::load(path)
+                .with_context(|| format!("config {}", path.display()))?;
+            settings.data_dir = config.data_dir.clone();
+            settings.roles = Some(config.effective_roles().into_keys().collect());
+            settings.audit = config.audit;
         }
         if let Some(dir) = &self.data_dir {
             settings.data_dir.clone_from(dir);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use rampart_core::{Action, Direction, mask_excerpt};
+use rampart_core::{Action, Direction, FindingReport, mask_excerpt};
 use rampart_detect::Pipeline;
 use serde::Serialize;
 
@@ -36,39 +36,25 @@ pub struct ScanArgs {
     pub show_secrets: bool,
 }
 
-/// One finding as printed: the core finding plus where it is in the input and what the policy does with it.
+/// One finding as printed: the shared report shape (`rampart_core::FindingReport`, also used by the gateway)
+/// plus what text output needs to draw the source line.
 #[derive(Clone, Debug, Serialize)]
 pub struct FindingOut {
-    pub scanner: String,
-    pub rule: String,
-    pub name: String,
-    pub entity: Option<String>,
-    /// OWASP Top 10 for LLM Applications 2025 entry.
-    pub category: &'static str,
-    /// Rampart's category name (`pii`, `secret`, ...).
-    pub class: &'static str,
-    pub atlas: &'static [&'static str],
-    pub nist: &'static [&'static str],
-    pub severity: rampart_core::Severity,
-    pub score: f32,
-    pub action: Action,
-    /// Byte offsets into the original input.
-    pub start: u64,
-    pub end: u64,
-    /// Unicode code point offsets (as Python counts).
-    pub char_start: u64,
-    pub char_end: u64,
-    /// 1-based line and column (in characters).
-    pub line: u64,
-    pub column: u64,
-    pub excerpt: String,
-    pub explanation: String,
+    #[serde(flatten)]
+    pub report: FindingReport,
     /// The source line, for text output; never serialised.
     #[serde(skip)]
     pub line_text: String,
     /// Char range of the match within `line_text`.
     #[serde(skip)]
     pub line_span: (usize, usize),
+}
+
+impl std::ops::Deref for FindingOut {
+    type Target = FindingReport;
+    fn deref(&self) -> &FindingReport {
+        &self.report
+    }
 }
 
 /// The report for one input.
@@ -213,25 +199,17 @@ pub fn scan_source(
                 risk = risk.max(f.score);
             }
             findings.push(FindingOut {
-                scanner: f.scanner.to_string(),
-                rule: f.rule.to_string(),
-                name: f.name.to_string(),
-                entity: f.entity.as_ref().map(|e| e.to_string()),
-                category: f.category.owasp(),
-                class: f.category.name(),
-                atlas: f.category.atlas(),
-                nist: f.category.nist(),
-                severity: f.severity,
-                score: (f.score * 1000.0).round() / 1000.0,
-                action: *act,
-                start: chunk.offset + f.span.start as u64,
-                end: chunk.offset + f.span.end as u64,
-                char_start: *chars,
-                char_end: *chars + match_chars as u64,
-                line: *line + 1,
-                column: col as u64 + 1,
-                excerpt: f.excerpt(text),
-                explanation: f.explanation.clone(),
+                report: FindingReport::from_parts(
+                    f,
+                    *act,
+                    (
+                        chunk.offset + f.span.start as u64,
+                        chunk.offset + f.span.end as u64,
+                    ),
+                    (*chars, *chars + match_chars as u64),
+                    (*line + 1, col as u64 + 1),
+                    f.excerpt(text),
+                ),
                 line_text: line_text.to_owned(),
                 line_span: (col, col + shown_chars),
             });

@@ -9,6 +9,7 @@ mod cmd_policy;
 mod cmd_redact;
 mod cmd_rules;
 mod cmd_scan;
+mod cmd_serve;
 mod input;
 mod render;
 
@@ -57,6 +58,11 @@ enum Command {
     /// Model files: `rampart model scan` finds code that runs when a model is loaded.
     #[command(subcommand)]
     Model(cmd_model::ModelCommand),
+    /// Run the gateway: an OpenAI-compatible proxy that authenticates, limits, scans and audits.
+    Serve(cmd_serve::ServeArgs),
+    /// Run the scripted mock upstream (for load tests and end-to-end tests).
+    #[command(hide = true)]
+    MockUpstream(cmd_serve::MockArgs),
 }
 
 /// Output format shared by the commands that report findings.
@@ -119,6 +125,8 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => cmd_audit::run(cmd),
         Command::Bom(args) => cmd_bom::run(args),
         Command::Model(cmd) => cmd_model::run(cmd),
+        Command::Serve(args) => cmd_serve::run(args),
+        Command::MockUpstream(args) => cmd_serve::mock_upstream(args),
     };
     match result {
         Ok(code) => code,

@@ -116,14 +116,14 @@ def test_secret_split_across_stream_chunks_is_caught():
     stream = client().chat.completions.create(
         model="mock-chunks", stream=True,
         messages=[{"role": "user", "content": "Show me the deployment settings"}],
-        extra_body={"mock_chunks": ["Sure. The key is AKIA4NVX7Q", "W2LM5RT8PZ and the region is eu-west-1."]})
+        extra_body={"mock_chunks": ["Sure, the token is ghp_q8R12mtucIeYQh", "6fnS5Gv99pXS2DqW3jTPlR for the bot."]})
     received = ""
     try:
         for c in stream:
             if c.choices:
                 received += c.choices[0].delta.content or ""
     except openai.APIError as e:
-        assert "AKIA4NVX7QW2LM5RT8PZ" not in received, received
+        assert "ghp_q8R12mtucIeYQh6fnS5Gv99pXS2DqW3jTPlR" not in received, received
         assert "rampart_policy_violation" in str(e.body) or "policy" in str(e).lower(), e
         return
     raise AssertionError(f"stream ended without an error; client saw {received!r}")
