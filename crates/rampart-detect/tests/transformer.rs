@@ -111,6 +111,12 @@ fn a_5000_token_input_scores_the_max_over_windows_scored_one_by_one() {
     // Windows differ, so the model saw different inputs.
     assert!(one_by_one.windows(2).any(|p| !close(p[0], p[1])));
 
+    // Hand-made windows are checked, not trusted.
+    for bad in [vec![], vec![2; 513], vec![2, 4000, 3]] {
+        let err = clf.label_probabilities(&[bad]).unwrap_err();
+        assert!(matches!(err, TransformerError::Inference(_)), "{err}");
+    }
+
     // With a cap, evenly spaced windows are scored, both ends included.
     let mut opts = TransformerOptions::new(dir.path());
     opts.max_chunks = 4;

@@ -45,6 +45,10 @@ pub struct TransformerClassifier {
     prefix: Vec<u32>,
     suffix: Vec<u32>,
     max_length: usize,
+    /// Rows of the embedding table: every token id must be below it.
+    vocab_size: usize,
+    /// Longest sequence the position tables allow.
+    max_positions: usize,
     pool: Option<rayon::ThreadPool>,
 }
 
@@ -123,6 +127,7 @@ impl TransformerClassifier {
         let vocab_size = object
             .get("vocab_size")
             .and_then(Value::as_u64)
+            .and_then(|v| usize::try_from(v).ok())
             .ok_or_else(|| TransformerError::Config("no `vocab_size`".into()))?;
 
         let mut tensors = HashMap::new();
@@ -184,7 +189,7 @@ impl TransformerClassifier {
             .map_err(|e| TransformerError::Tokenizer(e.to_string()))?;
         tokenizer.with_padding(None);
         let highest_id = tokenizer.get_vocab(true).into_values().max().unwrap_or(0);
-        if u64::from(highest_id) >= vocab_size {
+        if highest_id as usize >= vocab_size {
             return Err(TransformerError::ShapeMismatch(format!(
                 "tokenizer.json has token id {highest_id} but config.json vocab_size is {vocab_size}"
             )));
@@ -220,6 +225,8 @@ impl TransformerClassifier {
             prefix,
             suffix,
             max_length,
+            vocab_size,
+            max_positions,
             pool,
         };
         // One forward pass now, so a checkpoint that loads but cannot run fails at policy load, not per scan.
@@ -284,10 +291,27 @@ impl TransformerClassifier {
 
     /// The label distribution of each window, in order. Windows of equal length share a forward pass (at
     /// most `batch_size` per pass); windows are never padded, so each result equals that window scored alone.
+    /// A window must be non-empty, no longer than the model's position table, and hold only ids below its
+    /// vocabulary size; [`TransformerClassifier::windows`] produces such windows.
     pub fn label_probabilities(
         &self,
         windows: &[Vec<u32>],
     ) -> Result<Vec<Vec<f32>>, TransformerError> {
+        for w in windows {
+            if w.is_empty() || w.len() > self.max_positions {
+                return Err(TransformerError::Inference(format!(
+                    "a window of {} tokens (the model takes 1..={})",
+                    w.len(),
+                    self.max_positions
+                )));
+            }
+            if let Some(&id) = w.iter().find(|&&id| id as usize >= self.vocab_size) {
+                return Err(TransformerError::Inference(format!(
+                    "token id {id} is outside the vocabulary of {}",
+                    self.vocab_size
+                )));
+            }
+        }
         self.run(|| {
             let mut order: Vec<usize> = (0..windows.len()).collect();
             order.sort_by_key(|&i| windows.get(i).map_or(0, Vec::len));
