@@ -128,6 +128,13 @@ fn a_5000_token_input_scores_the_max_over_windows_scored_one_by_one() {
     assert_eq!(sampled[3], windows[11]);
     let score = capped.score_texts(&[&text]).unwrap()[0].unwrap();
     assert_eq!((score.chunks, score.total_chunks), (4, 12));
+    // Views of an input (texts after the first) share one more budget of max_chunks windows.
+    let scores = capped
+        .score_texts(&["hello world", &text, "the team"])
+        .unwrap();
+    assert_eq!(scores[0].map(|s| s.chunks), Some(1));
+    assert_eq!(scores[1].map(|s| (s.chunks, s.total_chunks)), Some((4, 12)));
+    assert_eq!(scores[2], None);
 
     // A smaller window length gives more windows of that length.
     let mut opts = TransformerOptions::new(dir.path());

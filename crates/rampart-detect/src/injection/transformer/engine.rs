@@ -264,18 +264,22 @@ impl TransformerClassifier {
     /// tokenizer's special tokens around it, and how many windows the text has before `max_chunks` sampling.
     /// An empty text (no tokens) has no windows.
     pub fn windows(&self, text: &str) -> Result<(Vec<Vec<u32>>, usize), TransformerError> {
+        self.windows_capped(text, self.options.max_chunks)
+    }
+
+    /// [`TransformerClassifier::windows`] with at most `cap` windows.
+    fn windows_capped(
+        &self,
+        text: &str,
+        cap: usize,
+    ) -> Result<(Vec<Vec<u32>>, usize), TransformerError> {
         let encoding = self
             .tokenizer
             .encode_fast(text, false)
             .map_err(|e| TransformerError::Tokenizer(e.to_string()))?;
         let ids = encoding.get_ids();
         let content = self.max_length - self.prefix.len() - self.suffix.len();
-        let (ranges, total) = plan_windows(
-            ids.len(),
-            content,
-            self.options.overlap,
-            self.options.max_chunks,
-        );
+        let (ranges, total) = plan_windows(ids.len(), content, self.options.overlap, cap);
         let windows = ranges
             .into_iter()
             .map(|r| {
@@ -346,12 +350,15 @@ impl TransformerClassifier {
             .clamp(0.0, 1.0)
     }
 
-    /// Scores several texts (an input and its decoded views) in one go: each text's windows (see
+    /// Scores an input and its views (decoded segments) in one go: each text's windows (see
     /// [`TransformerClassifier::windows`]) are scored, equal-length windows of all texts batched together, and
-    /// each text gets its highest window probability. `None` for a text with no tokens.
+    /// each text gets its highest window probability. `None` for a text with no tokens, or one left out by the
+    /// budget.
     ///
-    /// Cost: about one forward pass per window, `max_chunks` windows per text at most; on a base-size model
-    /// tens of milliseconds per 512-token window on a modern CPU core.
+    /// Budget: the first text gets up to `max_chunks` windows; the texts after it share one more `max_chunks`
+    /// (sampled in order; texts past the budget are not scored), so many encoded segments cannot multiply the
+    /// cost of one input. Cost: one forward pass per window, so at most `2 × max_chunks` windows; a base-size
+    /// model needs about 0.2 GFLOP per token (see `docs/transformer.md`).
     pub fn score_texts(
         &self,
         texts: &[&str],
@@ -359,8 +366,18 @@ impl TransformerClassifier {
         let mut windows = Vec::new();
         let mut owner = Vec::new();
         let mut totals = Vec::with_capacity(texts.len());
+        let cap = self.options.max_chunks.max(1);
+        let mut views_left = cap;
         for (t, text) in texts.iter().enumerate() {
-            let (w, total) = self.run(|| self.windows(text))?;
+            let allowed = if t == 0 { cap } else { views_left };
+            if allowed == 0 {
+                totals.push(0);
+                continue;
+            }
+            let (w, total) = self.run(|| self.windows_capped(text, allowed))?;
+            if t > 0 {
+                views_left -= w.len();
+            }
             owner.extend(std::iter::repeat_n(t, w.len()));
             windows.extend(w);
             totals.push(total);

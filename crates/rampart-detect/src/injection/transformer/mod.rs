@@ -54,7 +54,8 @@ pub struct TransformerOptions {
     pub max_length: usize,
     /// Tokens shared by consecutive windows, so a phrase cut by one boundary is whole in the next window.
     pub overlap: usize,
-    /// Most windows scored per text; longer texts are sampled evenly, first and last window included.
+    /// Most windows scored per text; longer texts are sampled evenly, first and last window included. The
+    /// decoded views of an input share one more such budget.
     pub max_chunks: usize,
     /// Most windows per forward pass.
     pub batch_size: usize,
