@@ -49,6 +49,29 @@ fn tiny(c: &mut Criterion) {
     }
     group.finish();
 
+    // One full window per architecture: what each family's attention costs beyond its matrix products.
+    let mut group = c.benchmark_group("transformer/tiny-arch");
+    let text = tiny_model::words(510);
+    for (name, arch) in [
+        ("deberta-v3", Arch::DebertaV3),
+        ("modernbert", Arch::ModernBert),
+        ("bert", Arch::Bert),
+    ] {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        tiny_model::write_model(dir.path(), arch, LABELS);
+        let clf = TransformerClassifier::load(&TransformerOptions::new(dir.path()))
+            .expect("tiny model loads");
+        group.bench_function(format!("{name}/score/510-tokens"), |b| {
+            b.iter(|| {
+                black_box(
+                    clf.score_texts(&[black_box(text.as_str())])
+                        .expect("scores"),
+                )
+            })
+        });
+    }
+    group.finish();
+
     // The scanner with and without the layer, on the 1 KiB chat prompt the other benches use.
     let plain = InjectionScanner::from_options(&toml::Table::new()).expect("scanner builds");
     let options: toml::Table = toml::from_str(&format!(

@@ -70,7 +70,9 @@ fn each_architecture_loads_and_gives_label_distributions() {
 fn a_5000_token_input_scores_the_max_over_windows_scored_one_by_one() {
     let dir = tempfile::tempdir().unwrap();
     write_model(dir.path(), Arch::DebertaV3, PROMPT_GUARD_LABELS);
-    let clf = load(dir.path());
+    let mut opts = TransformerOptions::new(dir.path());
+    opts.max_chunks = 16;
+    let clf = TransformerClassifier::load(&opts).unwrap();
     let text = tiny_model::words(5000);
     let (windows, total) = clf.windows(&text).unwrap();
     // 510 content tokens per window, 64 shared: starts 0, 446, …, and one more ending at token 5000.

@@ -54,9 +54,9 @@ hidden_html = true
 # A local transformer checkpoint as one more fused layer (needs a build with `--features transformer`; see
 # docs/transformer.md). A path string, or a table: weight multiplies its log-odds (0 = shadow: shown, not
 # fused); long texts are scored in windows of max_length tokens sharing overlap tokens, at most max_chunks
-# per text, batch_size per forward pass, on threads CPU threads (0 = all); injection_labels = [] picks the
+# per text, batch_size per forward pass, threads matrix-multiplication threads (0 = all); injection_labels = [] picks the
 # attack labels from their names (INJECTION, JAILBREAK, MALICIOUS, ...).
-# transformer = { path = "/models/prompt-guard", weight = 1.0, max_length = 512, overlap = 64, max_chunks = 16, batch_size = 8, threads = 0, injection_labels = [] }
+# transformer = { path = "/models/prompt-guard", weight = 1.0, max_length = 512, overlap = 64, max_chunks = 8, batch_size = 8, threads = 0, injection_labels = [] }
 # Canary tokens planted in system prompts (see `Canary`); one in an output is a leak (INJ0901).
 canaries = []
 # Rule ids to switch off, e.g. ["INJ0010"].

@@ -59,7 +59,9 @@ pub struct TransformerOptions {
     pub max_chunks: usize,
     /// Most windows per forward pass.
     pub batch_size: usize,
-    /// CPU threads for inference; 0 uses the runtime's default (all cores, or `RAYON_NUM_THREADS`).
+    /// Threads for the matrix multiplications, which are most of a forward pass: a pool of this size runs
+    /// them; 0 uses the runtime's default (the physical cores, or `RAYON_NUM_THREADS`). Candle's element-wise
+    /// operations use one process-wide pool sized by the `CANDLE_NUM_THREADS` environment variable instead.
     pub threads: usize,
     /// Labels whose probabilities add up to the injection probability; empty picks them from the label
     /// names (see [`pick_attack_labels`]).
@@ -74,7 +76,7 @@ impl TransformerOptions {
             weight: 1.0,
             max_length: 512,
             overlap: 64,
-            max_chunks: 16,
+            max_chunks: 8,
             batch_size: 8,
             threads: 0,
             injection_labels: Vec::new(),
