@@ -355,6 +355,45 @@ fn bad_directories_fail_to_load_with_the_reason() {
     assert!(matches!(load_err(dir.path()), TransformerError::Config(_)));
 }
 
+#[test]
+fn sharded_weights_load_through_their_index() {
+    let dir = tempfile::tempdir().unwrap();
+    write_model(dir.path(), Arch::DebertaV3, PROMPT_GUARD_LABELS);
+    let whole = load(dir.path()).score_texts(&["hello world"]).unwrap()[0].unwrap();
+    // Split the tensors over two shards, as a large checkpoint would be.
+    let single = dir.path().join("model.safetensors");
+    let tensors = candle_core::safetensors::load(&single, &candle_core::Device::Cpu).unwrap();
+    std::fs::remove_file(&single).unwrap();
+    let mut names: Vec<&String> = tensors.keys().collect();
+    names.sort();
+    let (first, second) = names.split_at(names.len() / 2);
+    let mut map = serde_json::Map::new();
+    for (shard, part) in [
+        ("model-00001-of-00002.safetensors", first),
+        ("model-00002-of-00002.safetensors", second),
+    ] {
+        let subset: std::collections::HashMap<String, candle_core::Tensor> = part
+            .iter()
+            .map(|n| ((*n).clone(), tensors[*n].clone()))
+            .collect();
+        candle_core::safetensors::save(&subset, dir.path().join(shard)).unwrap();
+        for n in part.iter() {
+            map.insert((*n).clone(), shard.into());
+        }
+    }
+    let index = serde_json::json!({ "metadata": {}, "weight_map": map });
+    let index_path = dir.path().join("model.safetensors.index.json");
+    std::fs::write(&index_path, index.to_string()).unwrap();
+    let sharded = load(dir.path()).score_texts(&["hello world"]).unwrap()[0].unwrap();
+    assert!(close(whole.probability, sharded.probability));
+
+    // An index may only name files beside it.
+    let escaping =
+        serde_json::json!({ "weight_map": { "classifier.bias": "../elsewhere.safetensors" } });
+    std::fs::write(&index_path, escaping.to_string()).unwrap();
+    assert!(matches!(load_err(dir.path()), TransformerError::Weights(_)));
+}
+
 fn pipeline(dir: &Path, options: &str) -> Result<Pipeline, BuildError> {
     let policy = Policy::from_toml(&format!(
         "[scanners.injection]\nclassifier = false\ntransformer = {{ path = {:?}{options} }}\n",
