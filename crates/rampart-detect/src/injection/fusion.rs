@@ -1,9 +1,11 @@
-//! Fusion: one calibrated score per input from the signature, classifier and context layers.
+//! Fusion: one calibrated score per input from the signature, classifier, transformer and context layers.
 //!
 //! The rule is a logistic combination, chosen so that each layer's evidence adds in log-odds:
 //!
 //! ```text
-//! z = W_SIG·S + max(logit(p_clf), CLF_FLOOR) + W_CTX·ctx + W_OBF·obfuscated + W_HID·hidden − W_META·meta
+//! z = W_SIG·S + M + W_CTX·ctx + W_OBF·obfuscated + W_HID·hidden − W_META·meta
+//! M = clamp(logit(p_clf), CLF_FLOOR, CLF_CEIL) + clamp(w_tf·logit(p_tf), CLF_FLOOR, CLF_CEIL)
+//!     (a term only for the model layers that ran; CLF_ABSENT when neither did)
 //! score = 1 / (1 + e^−z)
 //! ```
 //!
@@ -15,6 +17,13 @@
 //!   from vetoing a strong signature: signatures are written to be precise, the classifier to generalise. A
 //!   classifier that is switched off, or still the stub that answers 0.0, sits on the floor, so the signature
 //!   layer then decides alone and the real model can only add evidence.
+//! * The optional transformer ([`super::transformer`]) enters the same way, its log-odds multiplied by the
+//!   policy's `weight` `w_tf` (default 1) before the same clamp. Alone (classifier off, no signature, no
+//!   context) with `w_tf = 1`, the fused score is again its own probability, so a checkpoint's calibration
+//!   carries over. With both models on, their log-odds add as independent experts would: agreement is
+//!   strengthened, disagreement cancels. They are not independent (both read the same words), so agreement
+//!   is somewhat overcounted; switch the shipped classifier off, or lower `w_tf`, to trust one model. A weight
+//!   of 0 makes the transformer a shadow layer: it runs and is shown in explanations but is not a term.
 //! * `ctx` (0..1) is set in documents and tool results for text addressed to an AI reader and for second-person
 //!   imperatives, which are the marks of indirect injection; alone it cannot pass any threshold.
 //! * `obfuscated` is 1 when the strongest evidence was found only after decoding (base64, hex, …) or
@@ -89,6 +98,15 @@ impl Sensitivity {
     }
 }
 
+/// A model layer's vote: its probability and the multiplier on its log-odds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ModelVote {
+    /// Probability of an attack, 0..1.
+    pub probability: f32,
+    /// Multiplier on `logit(probability)`; 0 leaves the vote out of the sum.
+    pub weight: f32,
+}
+
 /// Evidence gathered for one input.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Evidence {
@@ -96,6 +114,8 @@ pub struct Evidence {
     pub signatures: f32,
     /// Classifier probability, if the classifier ran.
     pub classifier: Option<f32>,
+    /// The transformer's vote, if one is configured and scored the input.
+    pub transformer: Option<ModelVote>,
     /// Addressed-to-AI and imperative context, 0..1.
     pub context: f32,
     /// Strongest evidence only visible after decoding or normalisation.
@@ -130,11 +150,18 @@ fn sigmoid(z: f32) -> f32 {
 impl Evidence {
     /// The log-odds `z` of the fusion rule.
     pub fn log_odds(&self) -> f32 {
-        let clf = self
-            .classifier
-            .map_or(CLF_ABSENT, |p| logit(p).clamp(CLF_FLOOR, CLF_CEIL));
+        let transformer = self.transformer.filter(|v| v.weight > 0.0);
+        let models = match (self.classifier, transformer) {
+            (None, None) => CLF_ABSENT,
+            (clf, tf) => {
+                clf.map_or(0.0, |p| logit(p).clamp(CLF_FLOOR, CLF_CEIL))
+                    + tf.map_or(0.0, |v| {
+                        (v.weight * logit(v.probability)).clamp(CLF_FLOOR, CLF_CEIL)
+                    })
+            }
+        };
         W_SIG * self.signatures.clamp(0.0, 1.0)
-            + clf
+            + models
             + W_CTX * self.context.clamp(0.0, 1.0)
             + if self.obfuscated { W_OBF } else { 0.0 }
             + if self.hidden { W_HID } else { 0.0 }
@@ -205,6 +232,73 @@ mod tests {
             ..Evidence::default()
         };
         assert!(ctx_only.score() < Sensitivity::Strict.threshold());
+    }
+
+    #[test]
+    fn transformer_is_one_more_log_odds_term_with_its_weight() {
+        let vote = |probability, weight| {
+            Some(ModelVote {
+                probability,
+                weight,
+            })
+        };
+        // Alone at weight 1 it is its own probability, like the classifier.
+        let alone = Evidence {
+            transformer: vote(0.97, 1.0),
+            ..Evidence::default()
+        };
+        assert!((alone.score() - 0.97).abs() < 1e-3, "{}", alone.score());
+        // Two agreeing models add their log-odds: 0.8 and 0.8 make logit 2·ln 4.
+        let both = Evidence {
+            classifier: Some(0.8),
+            transformer: vote(0.8, 1.0),
+            ..Evidence::default()
+        };
+        assert!(
+            (both.score() - 16.0 / 17.0).abs() < 1e-3,
+            "{}",
+            both.score()
+        );
+        // Disagreeing ones cancel.
+        let split = Evidence {
+            classifier: Some(0.2),
+            transformer: vote(0.8, 1.0),
+            ..Evidence::default()
+        };
+        assert!((split.score() - 0.5).abs() < 1e-3);
+        // The weight scales the log-odds and the clamp caps one layer at CLF_CEIL.
+        let doubled = Evidence {
+            transformer: vote(0.8, 2.0),
+            ..Evidence::default()
+        };
+        assert!((doubled.log_odds() - 2.0 * 4f32.ln()).abs() < 1e-4);
+        let capped = Evidence {
+            transformer: vote(1.0, 5.0),
+            ..Evidence::default()
+        };
+        assert!((capped.log_odds() - CLF_CEIL).abs() < 1e-4);
+        // A shadow vote changes nothing, including the absent-classifier prior.
+        let signature = Evidence {
+            signatures: 0.9,
+            ..Evidence::default()
+        };
+        let shadow = Evidence {
+            transformer: vote(0.01, 0.0),
+            ..signature
+        };
+        assert_eq!(shadow.score(), signature.score());
+        // An unsure transformer (0.5) adds nothing but replaces the absent-classifier prior.
+        let unsure = Evidence {
+            transformer: vote(0.5, 1.0),
+            ..signature
+        };
+        assert!((unsure.log_odds() - W_SIG * 0.9).abs() < 1e-4);
+        // A confident benign vote can outweigh one signature, as the classifier's can.
+        let vetoed = Evidence {
+            transformer: vote(0.001, 1.0),
+            ..signature
+        };
+        assert!(vetoed.score() < Sensitivity::Balanced.threshold());
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //! evidence is fused (see [`fusion`]) into one score; when it reaches the sensitivity's threshold the scanner
 //! reports one finding per matched signature, or one document-level finding (`INJ0000`) when only the classifier
 //! and context spoke. In the output direction it also looks for configured canary tokens ([`canary`]).
+//!
+//! An optional [`transformer`] layer (cargo feature `transformer`) adds a local DeBERTa/ModernBERT/BERT
+//! sequence classifier named in the policy; its probability is one more term of the fusion rule.
 
 pub mod canary;
 pub mod classifier;
@@ -14,6 +17,7 @@ pub mod html;
 mod signatures;
 #[cfg(test)]
 mod tests;
+pub mod transformer;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -27,12 +31,13 @@ use rampart_core::{
 };
 
 pub use canary::{Canary, LeakDetector};
-pub use fusion::{Evidence, Sensitivity};
+pub use fusion::{Evidence, ModelVote, Sensitivity};
 
 use crate::util::{
     ceil_char_boundary, check_keys, floor_char_boundary, opt_bool, opt_strings, opt_unit,
 };
 use signatures::{RuleSet, Signatures};
+use transformer::{TransformerClassifier, TransformerOptions, TransformerScore};
 
 /// Scanner id.
 pub const ID: &str = "injection";
@@ -46,6 +51,12 @@ sensitivity = "balanced"
 classifier = true
 # Look inside hidden HTML (comments, display:none, alt text, white-on-white) of documents and HTML-looking text.
 hidden_html = true
+# A local transformer checkpoint as one more fused layer (needs a build with `--features transformer`; see
+# docs/transformer.md). A path string, or a table: weight multiplies its log-odds (0 = shadow: shown, not
+# fused); long texts are scored in windows of max_length tokens sharing overlap tokens, at most max_chunks
+# per text, batch_size per forward pass, threads matrix-multiplication threads (0 = all); injection_labels = [] picks the
+# attack labels from their names (INJECTION, JAILBREAK, MALICIOUS, ...).
+# transformer = { path = "/models/prompt-guard", weight = 1.0, max_length = 512, overlap = 64, max_chunks = 8, batch_size = 8, threads = 0, injection_labels = [] }
 # Canary tokens planted in system prompts (see `Canary`); one in an output is a leak (INJ0901).
 canaries = []
 # Rule ids to switch off, e.g. ["INJ0010"].
@@ -59,6 +70,7 @@ const OPTIONS: &[&str] = &[
     "hidden_html",
     "canaries",
     "disable",
+    "transformer",
 ];
 
 /// Rule id of the document-level finding reported when the fused score passes without a signature.
@@ -190,6 +202,7 @@ pub struct InjectionScanner {
     sensitivity: Sensitivity,
     threshold: f32,
     classifier: Option<&'static classifier::Classifier>,
+    transformer: Option<TransformerClassifier>,
     hidden_html: bool,
     leaks: Option<LeakDetector>,
     metas: Vec<RuleMeta>,
@@ -201,6 +214,7 @@ impl std::fmt::Debug for InjectionScanner {
             .field("sensitivity", &self.sensitivity)
             .field("threshold", &self.threshold)
             .field("classifier", &self.classifier.is_some())
+            .field("transformer", &self.transformer)
             .field("hidden_html", &self.hidden_html)
             .finish()
     }
@@ -239,6 +253,14 @@ impl InjectionScanner {
         let threshold = opt_unit(ID, options, "threshold", sensitivity.threshold())?;
         let classifier =
             opt_bool(ID, options, "classifier", true)?.then(classifier::Classifier::embedded);
+        let transformer = match options.get("transformer") {
+            None => None,
+            Some(value) => {
+                let load = TransformerOptions::from_toml(value)
+                    .and_then(|o| TransformerClassifier::load(&o));
+                Some(load.map_err(|e| config_error(format!("`transformer`: {e}")))?)
+            }
+        };
         let hidden_html = opt_bool(ID, options, "hidden_html", true)?;
         let canaries = opt_strings(ID, options, "canaries")?;
         let mut enabled = RuleSet::all(sigs.rules.len());
@@ -280,6 +302,7 @@ impl InjectionScanner {
             sensitivity,
             threshold,
             classifier,
+            transformer,
             hidden_html,
             leaks,
             metas,
@@ -389,6 +412,21 @@ impl InjectionScanner {
             }
         };
 
+        let transformer = self
+            .transformer
+            .as_ref()
+            .map(|t| self.run_transformer(t, input));
+        let tf_vote = match &transformer {
+            Some(TransformerOutcome::Scored { score, .. }) => Some(ModelVote {
+                probability: score.probability,
+                weight: self
+                    .transformer
+                    .as_ref()
+                    .map_or(0.0, |t| t.options().weight),
+            }),
+            _ => None,
+        };
+
         let mut context = 0.0;
         let mut addressed = false;
         if input.direction == Direction::Document {
@@ -402,7 +440,9 @@ impl InjectionScanner {
         }
 
         let obfuscated = hits.as_slice().iter().any(|h| h.source.obfuscated())
-            || clf_source.is_some_and(|_| classifier.is_some_and(|p| p >= 0.5));
+            || clf_source.is_some_and(|_| classifier.is_some_and(|p| p >= 0.5))
+            || matches!(&transformer, Some(TransformerOutcome::Scored { score, source: Some(_) })
+                if score.probability >= 0.5 && tf_vote.is_some_and(|v| v.weight > 0.0));
         let hidden_hit = hits
             .as_slice()
             .iter()
@@ -420,6 +460,7 @@ impl InjectionScanner {
             evidence: Evidence {
                 signatures,
                 classifier,
+                transformer: tf_vote,
                 context,
                 obfuscated,
                 hidden: hidden_hit,
@@ -427,6 +468,46 @@ impl InjectionScanner {
             },
             addressed,
             clf_source: clf_source.map(|(s, span)| (s, span.unwrap_or(Span::new(0, text.len())))),
+            transformer,
+        }
+    }
+
+    /// Scores the text and its decoded views with the transformer; the highest view wins, as for the
+    /// shipped classifier.
+    fn run_transformer(&self, t: &TransformerClassifier, input: &Input<'_>) -> TransformerOutcome {
+        let mut texts = Vec::with_capacity(1 + input.views.decoded.len());
+        texts.push(input.text);
+        texts.extend(input.views.decoded.iter().map(|v| v.text.as_str()));
+        let scores = match t.score_texts(&texts) {
+            Ok(s) => s,
+            Err(e) => return TransformerOutcome::Failed(e.to_string()),
+        };
+        let mut best: Option<(usize, TransformerScore)> = None;
+        for (i, s) in scores.into_iter().enumerate() {
+            if let Some(s) = s
+                && best.is_none_or(|(_, b)| s.probability > b.probability)
+            {
+                best = Some((i, s));
+            }
+        }
+        match best {
+            None => TransformerOutcome::Empty,
+            Some((0, score)) => TransformerOutcome::Scored {
+                score,
+                source: None,
+            },
+            Some((i, score)) => {
+                let view = input.views.decoded.get(i - 1);
+                TransformerOutcome::Scored {
+                    score,
+                    source: view.map(|v| {
+                        let span = v
+                            .to_original(Span::new(0, v.text.len()))
+                            .unwrap_or(Span::new(0, input.text.len()));
+                        (Source::Decoded((i - 1) as u16), span)
+                    }),
+                }
+            }
         }
     }
 
@@ -451,6 +532,9 @@ impl InjectionScanner {
                 }
             }
             _ => line.push_str("classifier off"),
+        }
+        if let Some(t) = &self.transformer {
+            self.transformer_evidence(t, input, a.transformer.as_ref(), &mut line);
         }
         if a.evidence.context > 0.0 {
             line.push_str(if a.addressed {
@@ -484,6 +568,71 @@ struct Analysis {
     addressed: bool,
     /// The decoded view where the classifier scored highest, with its original span.
     clf_source: Option<(Source, Span)>,
+    /// What the transformer layer said, when there is one.
+    transformer: Option<TransformerOutcome>,
+}
+
+/// The transformer layer's result for one input.
+enum TransformerOutcome {
+    /// Its highest window probability over the text and its decoded views, and the decoded view it came from.
+    Scored {
+        score: TransformerScore,
+        source: Option<(Source, Span)>,
+    },
+    /// Nothing to score: the text has no tokens.
+    Empty,
+    /// The forward pass failed; the layer then counts as absent.
+    Failed(String),
+}
+
+impl InjectionScanner {
+    /// Appends `; transformer p=0.97 (deberta-v2, 2 chunks)` and its provenance to an evidence line.
+    fn transformer_evidence(
+        &self,
+        t: &TransformerClassifier,
+        input: &Input<'_>,
+        outcome: Option<&TransformerOutcome>,
+        line: &mut String,
+    ) {
+        match outcome {
+            Some(TransformerOutcome::Scored { score, source }) => {
+                let _ = write!(
+                    line,
+                    "; transformer p={:.2} ({}, ",
+                    score.probability,
+                    t.model_type()
+                );
+                if score.chunks < score.total_chunks {
+                    let _ = write!(line, "{} of {} chunks", score.chunks, score.total_chunks);
+                } else if score.chunks == 1 {
+                    line.push_str("1 chunk");
+                } else {
+                    let _ = write!(line, "{} chunks", score.chunks);
+                }
+                if let Some((Source::Decoded(i), span)) = source {
+                    let kind = input
+                        .views
+                        .decoded
+                        .get(*i as usize)
+                        .map_or("encoded", |v| view_kind(v));
+                    let _ = write!(
+                        line,
+                        ", {kind}-decoded segment at {}..{}",
+                        span.start, span.end
+                    );
+                }
+                if t.options().weight == 0.0 {
+                    line.push_str(", shadow: not fused");
+                }
+                line.push(')');
+            }
+            Some(TransformerOutcome::Empty) => line.push_str("; transformer: no tokens"),
+            Some(TransformerOutcome::Failed(e)) => {
+                let _ = write!(line, "; transformer failed ({})", e.replace('\n', " "));
+            }
+            None => {}
+        }
+    }
 }
 
 /// True when a quotation mark opens just before `span` (the phrase is being cited, not used).
@@ -645,7 +794,11 @@ impl InjectionScanner {
         let evidence = self.evidence_line(input, &a, score);
         let text = input.text;
         if hits.len == 0 {
-            let (span, provenance) = match a.clf_source {
+            let tf_source = match &a.transformer {
+                Some(TransformerOutcome::Scored { source, .. }) => *source,
+                _ => None,
+            };
+            let (span, provenance) = match a.clf_source.or(tf_source) {
                 Some((Source::Decoded(i), span)) => {
                     let kind = input
                         .views

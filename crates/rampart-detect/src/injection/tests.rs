@@ -643,5 +643,23 @@ fn greetings_and_acknowledgements_are_not_attacks() {
             findings.iter().all(|f| f.scanner != "injection"),
             "{text:?}: {findings:?}"
         );
+fn transformer_option_is_checked_in_every_build_and_needs_the_feature_to_load() {
+    let build = |options: &str| {
+        InjectionScanner::from_options(&toml::from_str(options).unwrap())
+            .unwrap_err()
+            .to_string()
+    };
+    let err = build(r#"transformer = { path = "/m", wieght = 1.0 }"#);
+    assert!(
+        err.contains("`transformer`: unknown option `wieght`"),
+        "{err}"
+    );
+    let err = build(r#"transformer = { path = "/m", weight = -1.0 }"#);
+    assert!(err.contains("`weight` must be"), "{err}");
+    let err = build(r#"transformer = "/nonexistent/rampart-model""#);
+    if cfg!(feature = "transformer") {
+        assert!(err.contains("is not a directory"), "{err}");
+    } else {
+        assert!(err.contains("--features transformer"), "{err}");
     }
 }
