@@ -231,7 +231,17 @@ impl Classifier {
     /// Raw linear margin (log-odds before calibration).
     pub fn margin(&self, text: &str) -> f32 {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut keys) => self.margin_with(text, &mut keys),
+            Ok(mut keys) => {
+                let margin = self.margin_with(text, &mut keys);
+                // One large document must not leave a worker thread holding its key buffer for good, yet a run
+                // of large documents should not pay for growing it each time: give the excess back once a call
+                // needs little of it.
+                if keys.capacity() > SCRATCH_KEEP && keys.len() <= SCRATCH_KEEP / 2 {
+                    keys.clear();
+                    keys.shrink_to(SCRATCH_KEEP);
+                }
+                margin
+            }
             Err(_) => self.margin_with(text, &mut Vec::new()),
         })
     }
@@ -313,6 +323,10 @@ impl Classifier {
         self.weights.get(bucket as usize).copied().unwrap_or(0)
     }
 }
+
+/// Keys a thread's scratch buffer keeps once calls are small again (256 KiB): enough for texts up to about
+/// 25 KiB, which is most prompts.
+const SCRATCH_KEEP: usize = 1 << 16;
 
 thread_local! {
     /// Reused key buffer so scoring does not allocate after the first call on a thread.

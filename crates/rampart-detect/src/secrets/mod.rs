@@ -233,9 +233,15 @@ impl SecretsScanner {
                 value,
                 key,
             } => {
+                // ASCII rules run in byte mode, so a group may stop inside a multi-byte character at a
+                // repetition cap: groups are snapped to whole characters before anything slices them.
+                let group = |caps: &regex_automata::util::captures::Captures, g: usize| {
+                    caps.get_group(g)
+                        .and_then(|s| crate::util::char_span(text, s.start, s.end))
+                };
                 for caps in re.captures_iter(ReInput::new(text).span(from..to)) {
                     let (Some(secret_span), Some(value_span)) =
-                        (caps.get_group(*secret), caps.get_group(*value))
+                        (group(&caps, *secret), group(&caps, *value))
                     else {
                         continue;
                     };
@@ -243,13 +249,11 @@ impl SecretsScanner {
                         continue;
                     }
                     let (Some(secret_text), Some(value_text)) =
-                        (text.get(secret_span.range()), text.get(value_span.range()))
+                        (text.get(secret_span.clone()), text.get(value_span))
                     else {
                         continue;
                     };
-                    let key_text = key
-                        .and_then(|k| caps.get_group(k))
-                        .and_then(|s| text.get(s.range()));
+                    let key_text = key.and_then(|k| group(&caps, k)).and_then(|s| text.get(s));
                     if let Some((score, explanation)) =
                         self.judge(rule, secret_text, value_text, key_text, now)
                     {

@@ -6,7 +6,7 @@
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use regex_automata::meta::Regex;
+use regex_automata::meta::{self, Regex};
 use serde::Deserialize;
 
 use rampart_core::Severity;
@@ -137,9 +137,36 @@ pub(crate) struct Compiled {
     pub keyword_rules: Vec<Vec<u16>>,
 }
 
+impl Compiled {
+    /// Heap bytes held by the compiled table: regexes, one search cache per regex (what each searching thread
+    /// adds before its lazy DFA caches grow), and the keyword automaton. Deterministic for a given rule file.
+    #[cfg(test)]
+    pub(crate) fn memory_usage(&self) -> usize {
+        let regexes: usize = self
+            .rules
+            .iter()
+            .map(|r| match &r.matcher {
+                Matcher::Regex { re, .. } => re.memory_usage() + re.create_cache().memory_usage(),
+                Matcher::Pem { .. } | Matcher::Putty => 0,
+            })
+            .sum();
+        regexes + self.automaton.memory_usage()
+    }
+}
+
 /// The compiled embedded rules, or why they do not compile (a test keeps this `Ok`).
 pub(crate) static COMPILED: LazyLock<Result<Compiled, (String, String)>> =
     LazyLock::new(|| compile(RULES_TOML));
+
+/// Engines for rule regexes, chosen for memory. A rule regex searches a window of at most a few KiB around a
+/// keyword, so the lazy DFA finds the match and the bounded backtracker (or the PikeVM) resolves its groups on
+/// that short span. The one-pass DFA would do the latter slightly faster but is a full table per regex (about
+/// half of all the rules' memory), and its speed does not matter on spans this short. (Literal prefilters stay:
+/// dropping them saves about 1 MiB but costs a third of the throughput on prose, where most windows hold no
+/// candidate and the prefilter is what rejects them.)
+fn regex_config() -> meta::Config {
+    meta::Config::new().onepass(false)
+}
 
 /// Longest keyword allowed in the rule file.
 const MAX_KEYWORD_LEN: usize = 8;
@@ -190,7 +217,8 @@ pub(crate) fn compile(source: &str) -> Result<Compiled, (String, String)> {
         }
         let matcher = match (&def.regex, def.detector.as_deref()) {
             (Some(pattern), None) => {
-                let re = Regex::new(pattern).map_err(|e| err(&id, format!("regex: {e}")))?;
+                let re = crate::util::compile_rule_regex(pattern, regex_config())
+                    .map_err(|e| err(&id, format!("regex: {e}")))?;
                 let groups = re.captures_len();
                 let secret = def.secret_group.unwrap_or(0);
                 let value = def.value_group.unwrap_or(secret);

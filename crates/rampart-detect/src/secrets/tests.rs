@@ -468,3 +468,48 @@ fn speed() {
         );
     }
 }
+
+/// Rule regexes run in byte mode, where `\S{4,128}` counts bytes: a cap that falls inside a multi-byte
+/// character must still give a finding, snapped to the last whole character.
+#[test]
+fn byte_mode_caps_snap_to_char_boundaries() {
+    let s = scanner(r#"rules = ["SEC0239"]"#);
+    let cycle = ["Q", "é", "7", "ü", "k", "ñ", "Z", "ø"];
+    let value: String = cycle.iter().cycle().take(100).copied().collect();
+    let text = format!("machine api.acme.io login deploy password {value}\n");
+    let found = scan_with(&s, &text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let span = found[0].span;
+    let start = text.find(&value).unwrap();
+    // 128 bytes of the value end inside the 11th `ñ`; the finding stops after the `k` before it.
+    assert_eq!(span.start, start);
+    assert_eq!(span.end, start + 127);
+    assert!(text[span.start..span.end].ends_with('k'));
+}
+
+/// The compiled rules' heap footprint, with headroom. A rule that compiles to an outsized automaton (a
+/// Unicode class under a large bounded repetition, a one-pass table) trips this before it reaches a release.
+/// The figure is deterministic: `regex_automata`'s own accounting, not a process measurement
+/// (`cargo test -p rampart-detect memory_budget -- --nocapture` prints it).
+#[test]
+fn compiled_rules_stay_within_memory_budget() {
+    // 13.0 MiB in use (about 50 MiB before rules were compiled in byte mode). Raise it deliberately when the
+    // rule set grows, not to make a single new rule fit.
+    const BUDGET: usize = 17 << 20;
+    let compiled = compiled().unwrap();
+    let used = compiled.memory_usage();
+    assert!(
+        used <= BUDGET,
+        "secrets rules use {} KiB, budget {} KiB",
+        used >> 10,
+        BUDGET >> 10
+    );
+    // No single rule may take a large share of the budget either.
+    for rule in &compiled.rules {
+        if let Matcher::Regex { re, .. } = &rule.matcher {
+            let one = re.memory_usage() + re.create_cache().memory_usage();
+            assert!(one <= 2 << 20, "{} uses {} KiB", rule.def.id, one >> 10);
+        }
+    }
+    eprintln!("secrets rules: {} KiB of {} KiB", used >> 10, BUDGET >> 10);
+}
