@@ -3,6 +3,7 @@
 //! tests/python/test_gateway_openai.py makes the calls. The interpreter comes from `RAMPART_PYTHON` (a virtual
 //! environment with `openai` installed; `.ci/run` creates it). Without it the test fails under `CI=true` and
 //! is skipped with a notice elsewhere.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -34,7 +35,11 @@ fn free_port() -> u16 {
 fn get_status(port: u16, path: &str) -> Option<u16> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     buf.split_whitespace().nth(1)?.parse().ok()
@@ -68,7 +73,11 @@ fn create_key(data_dir: &Path, role: &str) -> String {
         .arg(data_dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     stdout
         .split_whitespace()
@@ -100,9 +109,15 @@ fn openai_python_client_against_the_gateway() {
     let mock_log = dir.path().join("mock.log");
     let mut mock = Running(
         Command::new(BIN)
-            .args(["mock-upstream", "--listen", &format!("127.0.0.1:{mock_port}")])
+            .args([
+                "mock-upstream",
+                "--listen",
+                &format!("127.0.0.1:{mock_port}"),
+            ])
             .stdout(Stdio::from(std::fs::File::create(&mock_log).unwrap()))
-            .stderr(Stdio::from(std::fs::File::create(dir.path().join("mock.err")).unwrap()))
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join("mock.err")).unwrap(),
+            ))
             .spawn()
             .unwrap(),
     );
@@ -144,7 +159,9 @@ tools = {{ allow = ["get_weather", "search_*"] }}
             .args(["serve", "--config"])
             .arg(&config)
             .stdout(Stdio::from(std::fs::File::create(&gw_log).unwrap()))
-            .stderr(Stdio::from(std::fs::File::create(dir.path().join("gateway.err")).unwrap()))
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join("gateway.err")).unwrap(),
+            ))
             .spawn()
             .unwrap(),
     );
@@ -153,7 +170,10 @@ tools = {{ allow = ["get_weather", "search_*"] }}
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/test_gateway_openai.py");
     let out = Command::new(&python)
         .arg(&script)
-        .env("RAMPART_GATEWAY_URL", format!("http://127.0.0.1:{gw_port}/v1"))
+        .env(
+            "RAMPART_GATEWAY_URL",
+            format!("http://127.0.0.1:{gw_port}/v1"),
+        )
         .env("RAMPART_MOCK_URL", format!("http://127.0.0.1:{mock_port}"))
         .env("RAMPART_KEY_DEFAULT", &key_default)
         .env("RAMPART_KEY_ANALYST", &key_analyst)

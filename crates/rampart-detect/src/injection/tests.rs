@@ -643,6 +643,10 @@ fn greetings_and_acknowledgements_are_not_attacks() {
             findings.iter().all(|f| f.scanner != "injection"),
             "{text:?}: {findings:?}"
         );
+    }
+}
+
+#[test]
 fn transformer_option_is_checked_in_every_build_and_needs_the_feature_to_load() {
     let build = |options: &str| {
         InjectionScanner::from_options(&toml::from_str(options).unwrap())
