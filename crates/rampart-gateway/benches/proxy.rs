@@ -3,7 +3,10 @@
 //! The mock upstream answers instantly on loopback, so `direct` (client → mock) is the floor and the
 //! difference to `proxied` (client → gateway → mock) is the gateway's own cost: authentication, limits,
 //! parsing, scanning the 1 KiB prompt and the echoed answer, forwarding, restoring and the audit append.
-//! `proxied-stream` adds SSE parsing and hold-back scanning of the streamed echo.
+//! Texts the gateway has seen clean are not scanned again (conversation history), so `proxied` measures that
+//! path and `proxied-fresh` makes every prompt new (a counter appended) to pay for scanning both ways.
+//! `direct-stream` and `proxied-stream` do the same for the echo streamed word by word (~170 SSE events),
+//! adding SSE parsing and hold-back scanning.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -74,11 +77,15 @@ fn bench_key(gw: &Gateway) -> String {
     gw.keys().create("default", Some("bench"), None).unwrap().1
 }
 
-fn body(stream: bool) -> Vec<u8> {
+fn body(stream: bool, n: Option<u64>) -> Vec<u8> {
+    let content = match n {
+        Some(n) => format!("{PROMPT} (Request {n}.)"),
+        None => PROMPT.to_owned(),
+    };
     serde_json::to_vec(&serde_json::json!({
         "model": "mock-echo",
         "stream": stream,
-        "messages": [{"role": "user", "content": PROMPT}],
+        "messages": [{"role": "user", "content": content}],
     }))
     .unwrap_or_default()
 }
@@ -88,21 +95,32 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("gateway/chat-1k");
     group.throughput(Throughput::Bytes(PROMPT.len() as u64));
     let cases = [
-        ("direct", s.mock, false),
-        ("proxied", s.gateway, false),
-        ("proxied-stream", s.gateway, true),
+        ("direct", s.mock, false, false),
+        ("proxied", s.gateway, false, false),
+        ("proxied-fresh", s.gateway, false, true),
+        ("direct-stream", s.mock, true, true),
+        ("proxied-stream", s.gateway, true, true),
     ];
-    for (name, addr, stream) in cases {
+    let counter = std::sync::atomic::AtomicU64::new(0);
+    for (name, addr, stream, fresh) in cases {
         let url = format!("http://{addr}/v1/chat/completions");
-        let payload = body(stream);
+        let fixed = body(stream, None);
         group.bench_function(name, |b| {
             b.iter(|| {
+                let payload = if fresh {
+                    body(
+                        stream,
+                        Some(counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+                    )
+                } else {
+                    fixed.clone()
+                };
                 s.rt.block_on(async {
                     let mut req = s
                         .client
                         .post(&url)
                         .header("content-type", "application/json")
-                        .body(payload.clone());
+                        .body(payload);
                     if !s.key.is_empty() {
                         req = req.bearer_auth(&s.key);
                     }

@@ -240,6 +240,10 @@ impl Gateway {
             .await
             .map_err(|e| GatewayError::Service(e.to_string()))?;
         let runtime = Runtime::build(config)?;
+        if runtime.roles.values().any(|r| r.limits.tpm.is_some()) {
+            // The BPE tables take ~0.2–0.7 s to build; pay that now, not on the first metered request.
+            tokio::task::spawn_blocking(crate::tokens::warm_up);
+        }
         // Install the recorder before the first request so that nothing recorded is lost.
         let _ = crate::metrics::handle();
         Ok(Arc::new(Gateway {
