@@ -348,16 +348,7 @@ fn sarif_log(out: &mut impl Write, reports: &[FileReport]) -> anyhow::Result<()>
             results.push(result);
         }
     }
-    let tool = sarif::Tool::builder()
-        .driver(
-            sarif::ToolComponent::builder()
-                .name("rampart")
-                .version(env!("CARGO_PKG_VERSION"))
-                .information_uri("https://github.com/rampart-sec/rampart")
-                .rules(rules)
-                .build(),
-        )
-        .build();
+    let tool = crate::render::sarif_tool(rules);
     let invocation = sarif::Invocation::builder()
         .execution_successful(notifications.is_empty())
         .tool_execution_notifications(notifications)

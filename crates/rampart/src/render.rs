@@ -246,16 +246,7 @@ pub fn sarif(
             results.push(result);
         }
     }
-    let tool = sarif::Tool::builder()
-        .driver(
-            sarif::ToolComponent::builder()
-                .name("rampart")
-                .version(env!("CARGO_PKG_VERSION"))
-                .information_uri("https://github.com/rampart-sec/rampart")
-                .rules(rules)
-                .build(),
-        )
-        .build();
+    let tool = sarif_tool(rules);
     let run = sarif::Run::builder().tool(tool).results(results).build();
     let log = sarif::Sarif::builder()
         .version(serde_json::json!("2.1.0"))
@@ -284,4 +275,18 @@ fn uri(path: &str) -> String {
     } else {
         path.replace('\\', "/")
     }
+}
+
+/// The SARIF `tool` entry every Rampart report names: this binary and its rules.
+pub(crate) fn sarif_tool(rules: Vec<sarif::ReportingDescriptor>) -> sarif::Tool {
+    sarif::Tool::builder()
+        .driver(
+            sarif::ToolComponent::builder()
+                .name("rampart")
+                .version(env!("CARGO_PKG_VERSION"))
+                .information_uri("https://github.com/rampart-sec/rampart")
+                .rules(rules)
+                .build(),
+        )
+        .build()
 }
