@@ -4,6 +4,7 @@
 # each, the gateway's added latency (through − direct), and the gateway's idle and loaded RSS.
 #
 #   scripts/bench_gateway.sh            # needs `wrk` (Debian package) and a release build
+#   FRESH=1 scripts/bench_gateway.sh    # a new prompt each request: no clean-text cache hits
 #
 # Numbers from a shared 2-core machine are noisy: compare the two rows of one run, not runs across days.
 set -euo pipefail
@@ -40,6 +41,21 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $key"
 local f = io.open("$work/body.json", "r"); wrk.body = f:read("*a"); f:close()
 LUA
+# FRESH=1: every request carries a prompt never seen before (a per-thread tag and a counter replace the first
+# words), so neither direction hits the gateway's cache of texts already scanned clean and each request pays for
+# a full 1 KB scan of the prompt and of the echoed answer.
+if [[ "${FRESH:-0}" == 1 ]]; then
+  cat >>"$work/post.lua" <<'LUA'
+local tag = string.format("%x", math.floor(os.clock() * 1e6) + tonumber(string.sub(tostring({}), 8), 16) % 1000003)
+local n = 0
+local prefix = "Our team shipped"
+request = function()
+  n = n + 1
+  local body = string.gsub(wrk.body, prefix, "Ticket " .. tag .. "-" .. n .. " says", 1)
+  return wrk.format(nil, nil, nil, body)
+end
+LUA
+fi
 
 rss() { awk '/VmRSS/ {print int($2/1024)" MB"}' "/proc/$1/status"; }
 echo "gateway idle RSS: $(rss "$gwpid")"

@@ -49,6 +49,10 @@ sensitivity = "balanced"
 # threshold = 0.6
 # Fuse the shipped classifier's probability with the signatures.
 classifier = true
+# Also run the classifier (and the transformer) on model answers. Both learnt what attacks on a model look like
+# from prompts; an answer is text of another kind (it may explain, quote or refuse an attack), so by default
+# answers get the signatures, which name instructions aimed at whoever reads the answer next, and the canary checks.
+output_models = false
 # Look inside hidden HTML (comments, display:none, alt text, white-on-white) of documents and HTML-looking text.
 hidden_html = true
 # A local transformer checkpoint as one more fused layer (needs a build with `--features transformer`; see
@@ -68,6 +72,7 @@ const OPTIONS: &[&str] = &[
     "threshold",
     "classifier",
     "hidden_html",
+    "output_models",
     "canaries",
     "disable",
     "transformer",
@@ -204,6 +209,7 @@ pub struct InjectionScanner {
     classifier: Option<&'static classifier::Classifier>,
     transformer: Option<TransformerClassifier>,
     hidden_html: bool,
+    output_models: bool,
     leaks: Option<LeakDetector>,
     metas: Vec<RuleMeta>,
 }
@@ -216,6 +222,7 @@ impl std::fmt::Debug for InjectionScanner {
             .field("classifier", &self.classifier.is_some())
             .field("transformer", &self.transformer)
             .field("hidden_html", &self.hidden_html)
+            .field("output_models", &self.output_models)
             .finish()
     }
 }
@@ -262,6 +269,7 @@ impl InjectionScanner {
             }
         };
         let hidden_html = opt_bool(ID, options, "hidden_html", true)?;
+        let output_models = opt_bool(ID, options, "output_models", false)?;
         let canaries = opt_strings(ID, options, "canaries")?;
         let mut enabled = RuleSet::all(sigs.rules.len());
         for id in opt_strings(ID, options, "disable")? {
@@ -304,6 +312,7 @@ impl InjectionScanner {
             classifier,
             transformer,
             hidden_html,
+            output_models,
             leaks,
             metas,
         })
@@ -388,7 +397,8 @@ impl InjectionScanner {
 
         let signatures = self.signature_score(hits);
 
-        let (classifier, clf_source) = match self.classifier {
+        let models = input.direction != Direction::Output || self.output_models;
+        let (classifier, clf_source) = match self.classifier.filter(|_| models) {
             None => (None, None),
             Some(c) => {
                 let mut best = (c.score(text), None);
@@ -415,6 +425,7 @@ impl InjectionScanner {
         let transformer = self
             .transformer
             .as_ref()
+            .filter(|_| models)
             .map(|t| self.run_transformer(t, input));
         let tf_vote = match &transformer {
             Some(TransformerOutcome::Scored { score, .. }) => Some(ModelVote {

@@ -665,3 +665,21 @@ async fn a_reader_sees_the_log_and_creates_nothing() {
     assert_eq!(report.records, 4);
     assert_eq!(reader.tail(10).await.unwrap(), log.tail(10).await.unwrap());
 }
+
+/// Both durability settings write the same chain; the setting is read from the config file's words.
+#[tokio::test]
+async fn full_and_normal_sync_write_the_same_valid_chain() {
+    for word in ["full", "normal"] {
+        let cfg: AuditConfig = toml::from_str(&format!("synchronous = \"{word}\"")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(&cfg, dir.path()).await.unwrap();
+        for i in 1..=20 {
+            log.append(record(i));
+        }
+        log.flush().await.unwrap();
+        let report = log.verify().await.unwrap();
+        assert!(report.ok, "{word}: {:?}", report.problems);
+        assert_eq!(report.records, 20);
+    }
+    assert!(toml::from_str::<AuditConfig>("synchronous = \"off\"").is_err());
+}
