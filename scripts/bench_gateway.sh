@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark of the gateway: the mock upstream directly, then through `rampart serve` with the default
 # policy, at concurrency 1, 8 and 64, with a 1 KB chat prompt. Prints wrk's p50/p99 latency and requests/s for
-# each, the gateway's added latency (through − direct), and the gateway's idle and loaded RSS.
+# each, the gateway's CPU time per request (from /proc, so independent of how the cores are shared), and the
+# gateway's idle and loaded RSS. The gateway's added latency is the difference of the two rows at one concurrency.
 #
 #   scripts/bench_gateway.sh            # needs `wrk` (Debian package) and a release build
 #   FRESH=1 scripts/bench_gateway.sh    # a new prompt each request: no clean-text cache hits
@@ -58,19 +59,26 @@ LUA
 fi
 
 rss() { awk '/VmRSS/ {print int($2/1024)" MB"}' "/proc/$1/status"; }
+# CPU seconds (user + system) the gateway process has used so far, from /proc (clock ticks).
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$gwpid/stat"; }
 echo "gateway idle RSS: $(rss "$gwpid")"
 run() { # name url connections
-  local out
+  local out before after
+  before="$(cpu)"
   out="$(wrk -t "$(( $3 < 2 ? 1 : 2 ))" -c "$3" -d "$DURATION" --latency -s "$work/post.lua" "$2/v1/chat/completions")"
-  local p50 p99 rps non2xx
+  after="$(cpu)"
+  local p50 p99 rps non2xx reqs per
   p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
   p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  reqs="$(awk '/requests in/ {print $1}' <<<"$out")"
   non2xx="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
-  printf '| %-8s | %3s | %9s | %9s | %10s | %s\n' "$1" "$3" "$p50" "$p99" "$rps" "${non2xx:+non-2xx: $non2xx}"
+  # Gateway CPU per request: independent of how wrk and the mock share the cores (0 for direct rows).
+  per="$(awk -v a="$after" -v b="$before" -v n="$reqs" 'BEGIN { if (n > 0 && a > b) printf "%.0f us", (a - b) / n * 1e6; else print "-" }')"
+  printf '| %-8s | %3s | %9s | %9s | %10s | %9s |%s\n' "$1" "$3" "$p50" "$p99" "$rps" "$per" "${non2xx:+ non-2xx: $non2xx}"
 }
-echo "| target   |   c |       p50 |       p99 |      req/s |"
-echo "|---|---|---|---|---|"
+echo "| target   |   c |       p50 |       p99 |      req/s | gw CPU/req |"
+echo "|---|---|---|---|---|---|"
 for c in 1 8 64; do
   run direct "http://$mock" "$c"
   run gateway "http://$gw" "$c"

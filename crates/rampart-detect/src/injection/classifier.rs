@@ -393,7 +393,7 @@ fn for_each_bucket(keys: &mut [u32], mut f: impl FnMut(u32, f32)) {
             i += 1;
         }
         if count != 0 {
-            let tf = 1.0 + (count.unsigned_abs() as f32).ln();
+            let tf = sublinear_tf(count.unsigned_abs());
             f(bucket, if count < 0 { -tf } else { tf });
         }
     }
@@ -437,9 +437,19 @@ fn count_buckets(keys: &[u32], table: &mut Vec<u64>, mut f: impl FnMut(u32, f32)
         let count = slot as u32 as i32;
         if count != 0 {
             let bucket = ((slot >> 32) - 1) as u32;
-            let tf = 1.0 + (count.unsigned_abs() as f32).ln();
+            let tf = sublinear_tf(count.unsigned_abs());
             f(bucket, if count < 0 { -tf } else { tf });
         }
+    }
+}
+
+/// 1 + ln(count); most n-grams occur once, and ln(1) = 0 exactly, so those skip the logarithm.
+#[inline]
+fn sublinear_tf(count: u32) -> f32 {
+    if count == 1 {
+        1.0
+    } else {
+        1.0 + (count as f32).ln()
     }
 }
 
@@ -521,6 +531,18 @@ impl Sink for ExplainSink<'_> {
 fn walk<S: Sink>(text: &str, sink: &mut S) {
     let mut w = WordState::default();
     for c in text.chars() {
+        // ASCII (most of most prompts) is never invisible, full-width or ideographic.
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                w.push(c.to_ascii_lowercase());
+                if w.len == MAX_WORD {
+                    w.flush(sink);
+                }
+            } else {
+                w.flush(sink);
+            }
+            continue;
+        }
         if is_invisible(c) {
             continue;
         }
