@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_sarif::sarif;
 
 use crate::Format;
+use crate::render::{self, level, security_severity, uri};
 
 #[derive(Subcommand)]
 pub enum ModelCommand {
@@ -217,26 +218,6 @@ fn text(out: &mut impl Write, reports: &[FileReport], verbose: bool) -> std::io:
     )
 }
 
-fn level(sev: rampart_core::Severity) -> sarif::ResultLevel {
-    use rampart_core::Severity::*;
-    match sev {
-        Critical | High => sarif::ResultLevel::Error,
-        Medium => sarif::ResultLevel::Warning,
-        Low | Info => sarif::ResultLevel::Note,
-    }
-}
-
-fn security_severity(sev: rampart_core::Severity) -> &'static str {
-    use rampart_core::Severity::*;
-    match sev {
-        Critical => "9.5",
-        High => "8.0",
-        Medium => "5.5",
-        Low => "3.0",
-        Info => "0.0",
-    }
-}
-
 /// One SARIF 2.1.0 log: every model-scan rule, every finding as a result (members named in the
 /// result's properties), unreadable files as tool notifications.
 fn sarif_log(out: &mut impl Write, reports: &[FileReport]) -> anyhow::Result<()> {
@@ -348,7 +329,7 @@ fn sarif_log(out: &mut impl Write, reports: &[FileReport]) -> anyhow::Result<()>
             results.push(result);
         }
     }
-    let tool = crate::render::sarif_tool(rules);
+    let tool = render::sarif_tool(rules);
     let invocation = sarif::Invocation::builder()
         .execution_successful(notifications.is_empty())
         .tool_execution_notifications(notifications)
@@ -358,20 +339,5 @@ fn sarif_log(out: &mut impl Write, reports: &[FileReport]) -> anyhow::Result<()>
         .invocations(vec![invocation])
         .results(results)
         .build();
-    let log = sarif::Sarif::builder()
-        .version(serde_json::json!("2.1.0"))
-        .schema(sarif::SCHEMA_URL)
-        .runs(vec![run])
-        .build();
-    serde_json::to_writer_pretty(&mut *out, &log)?;
-    writeln!(out)?;
-    Ok(())
-}
-
-fn uri(path: &str) -> String {
-    if path == "-" {
-        "stdin".to_owned()
-    } else {
-        path.replace('\\', "/")
-    }
+    render::write_sarif_log(out, run)
 }

@@ -145,7 +145,8 @@ pub fn text_summary(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     )
 }
 
-fn level(sev: rampart_core::Severity) -> sarif::ResultLevel {
+/// The SARIF result level for a severity.
+pub(crate) fn level(sev: rampart_core::Severity) -> sarif::ResultLevel {
     use rampart_core::Severity::*;
     match sev {
         Critical | High => sarif::ResultLevel::Error,
@@ -248,6 +249,11 @@ pub fn sarif(
     }
     let tool = sarif_tool(rules);
     let run = sarif::Run::builder().tool(tool).results(results).build();
+    write_sarif_log(out, run)
+}
+
+/// Writes one SARIF 2.1.0 log holding `run`, pretty-printed, with a final newline.
+pub(crate) fn write_sarif_log(out: &mut impl Write, run: sarif::Run) -> anyhow::Result<()> {
     let log = sarif::Sarif::builder()
         .version(serde_json::json!("2.1.0"))
         .schema(sarif::SCHEMA_URL)
@@ -258,7 +264,8 @@ pub fn sarif(
     Ok(())
 }
 
-fn security_severity(sev: rampart_core::Severity) -> &'static str {
+/// GitHub code scanning's `security-severity` (a CVSS-like score, as a string) for a severity.
+pub(crate) fn security_severity(sev: rampart_core::Severity) -> &'static str {
     use rampart_core::Severity::*;
     match sev {
         Critical => "9.5",
@@ -269,7 +276,8 @@ fn security_severity(sev: rampart_core::Severity) -> &'static str {
     }
 }
 
-fn uri(path: &str) -> String {
+/// A report path as a SARIF artifact URI: `stdin` for `-`, forward slashes otherwise.
+pub(crate) fn uri(path: &str) -> String {
     if path == "-" {
         "stdin".to_owned()
     } else {

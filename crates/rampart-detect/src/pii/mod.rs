@@ -1050,31 +1050,28 @@ impl PiiScanner {
         let hit = |e: Entity, score: f32, what: &str, topic: Topic| {
             (e, score, format!("{what}{}", ctx.because(topic)))
         };
+        // The usual case: a cue word of the finding's own topic lifts the score from `weak` to `strong`.
+        let cued = |e: Entity, (strong, weak): (f32, f32), what: &str, topic: Topic| {
+            hit(e, if ctx.has(topic) { strong } else { weak }, what, topic)
+        };
         let found: Option<(Entity, f32, String)> = if n == 16 && v::it_fiscal_code(t) {
-            let s = if ctx.has(Topic::FiscalCode) {
-                0.95
-            } else {
-                0.85
-            };
-            Some(hit(
+            Some(cued(
                 Entity::ItFiscalCode,
-                s,
+                (0.95, 0.85),
                 "Italian codice fiscale with a valid check character",
                 Topic::FiscalCode,
             ))
         } else if n == 15 && v::fr_nir(t) {
-            let s = if ctx.has(Topic::Nir) { 0.95 } else { 0.85 };
-            Some(hit(
+            Some(cued(
                 Entity::FrNir,
-                s,
+                (0.95, 0.85),
                 "French social security number (Corsican department) with a valid key",
                 Topic::Nir,
             ))
         } else if n == 9 && v::es_nif(t) {
-            let s = if ctx.has(Topic::Nif) { 0.95 } else { 0.85 };
-            Some(hit(
+            Some(cued(
                 Entity::EsNif,
-                s,
+                (0.95, 0.85),
                 "Spanish DNI/NIF with a valid control letter",
                 Topic::Nif,
             ))
@@ -1091,28 +1088,25 @@ impl PiiScanner {
                 Topic::Nie,
             ))
         } else if n == 9 && v::uk_nino(t) {
-            let s = if ctx.has(Topic::Nino) { 0.9 } else { 0.7 };
-            Some(hit(
+            Some(cued(
                 Entity::UkNino,
-                s,
+                (0.9, 0.7),
                 "UK National Insurance number with valid prefix and suffix",
                 Topic::Nino,
             ))
         } else if grouped {
             None
         } else if n == 10 && v::in_pan(t) && !ctx.has(Topic::IdCard) {
-            let s = if ctx.has(Topic::Pan) { 0.85 } else { 0.45 };
-            Some(hit(
+            Some(cued(
                 Entity::InPan,
-                s,
+                (0.85, 0.45),
                 "Indian PAN with a valid holder-type letter",
                 Topic::Pan,
             ))
         } else if n == 10 && v::de_id_card(t) {
-            let s = if ctx.has(Topic::IdCard) { 0.95 } else { 0.7 };
-            Some(hit(
+            Some(cued(
                 Entity::DeIdCard,
-                s,
+                (0.95, 0.7),
                 "German ID card number with a valid 7-3-1 check digit",
                 Topic::IdCard,
             ))

@@ -195,6 +195,13 @@ struct Unit {
     artifacts: Vec<Artifact>,
 }
 
+impl Unit {
+    /// The relative path as it appears in bom-refs and properties: `.` for the root.
+    fn display_rel(&self) -> &str {
+        if self.rel.is_empty() { "." } else { &self.rel }
+    }
+}
+
 struct Cards {
     configs: BTreeMap<String, HfConfig>,
     readmes: BTreeMap<String, CardMeta>,
@@ -433,6 +440,58 @@ impl Builder<'_> {
         }
     }
 
+    /// File-level facts: one file → on the unit's component itself; several → summary
+    /// properties (total size, formats and, for models, the worst verdict) plus nested file
+    /// components.
+    fn file_facts(c: &mut Component, unit: &Unit, kind: &str) {
+        if let [a] = unit.artifacts.as_slice() {
+            if let Some(d) = &a.digest {
+                c.hashes.push(sha256(&d.sha256));
+            }
+            Self::artifact_properties(c, a, kind);
+            return;
+        }
+        let model = kind == "model";
+        c.push_property(props::FILE_PATH, unit.display_rel());
+        let total: u64 = unit
+            .artifacts
+            .iter()
+            .filter_map(|a| a.digest.as_ref())
+            .map(|d| d.bytes)
+            .sum();
+        c.push_property(props::FILE_SIZE, total.to_string());
+        let formats: BTreeSet<&str> = unit.artifacts.iter().map(|a| a.format).collect();
+        let format_prop = if model {
+            props::MODEL_FORMAT
+        } else {
+            props::DATA_FORMAT
+        };
+        for f in formats {
+            c.push_property(format_prop, f);
+        }
+        if model {
+            let worst = unit
+                .artifacts
+                .iter()
+                .map(Artifact::verdict_name)
+                .max_by_key(|v| verdict_rank(v))
+                .unwrap_or("not-scanned");
+            c.push_property(props::SCAN_VERDICT, worst);
+            let findings: usize = unit
+                .artifacts
+                .iter()
+                .filter_map(|a| a.report.as_ref())
+                .map(|r| r.findings.len())
+                .sum();
+            c.push_property(props::SCAN_FINDINGS, findings.to_string());
+        }
+        c.components = unit
+            .artifacts
+            .iter()
+            .map(|a| Self::artifact_component(a, &unit.rel, kind))
+            .collect();
+    }
+
     fn model_component(
         &mut self,
         unit: &Unit,
@@ -441,10 +500,7 @@ impl Builder<'_> {
     ) -> Component {
         let id = identity(unit, &self.root_abs, &self.root_name, cards, true);
         let mut c = Component::new(ComponentType::MachineLearningModel, id.name.clone());
-        let bom_ref = format!(
-            "model:{}",
-            if unit.rel.is_empty() { "." } else { &unit.rel }
-        );
+        let bom_ref = format!("model:{}", unit.display_rel());
         c.bom_ref = Some(bom_ref.clone());
         c.group.clone_from(&id.group);
         c.version.clone_from(&id.version);
@@ -494,51 +550,7 @@ impl Builder<'_> {
                 });
             }
         }
-        // File-level facts: one file → on the model itself; several → nested file components.
-        match single {
-            Some(a) => {
-                if let Some(d) = &a.digest {
-                    c.hashes.push(sha256(&d.sha256));
-                }
-                Self::artifact_properties(&mut c, a, "model");
-            }
-            None => {
-                c.push_property(
-                    props::FILE_PATH,
-                    if unit.rel.is_empty() { "." } else { &unit.rel },
-                );
-                let total: u64 = unit
-                    .artifacts
-                    .iter()
-                    .filter_map(|a| a.digest.as_ref())
-                    .map(|d| d.bytes)
-                    .sum();
-                c.push_property(props::FILE_SIZE, total.to_string());
-                let formats: BTreeSet<&str> = unit.artifacts.iter().map(|a| a.format).collect();
-                for f in formats {
-                    c.push_property(props::MODEL_FORMAT, f);
-                }
-                let worst = unit
-                    .artifacts
-                    .iter()
-                    .map(Artifact::verdict_name)
-                    .max_by_key(|v| verdict_rank(v))
-                    .unwrap_or("not-scanned");
-                c.push_property(props::SCAN_VERDICT, worst);
-                let findings: usize = unit
-                    .artifacts
-                    .iter()
-                    .filter_map(|a| a.report.as_ref())
-                    .map(|r| r.findings.len())
-                    .sum();
-                c.push_property(props::SCAN_FINDINGS, findings.to_string());
-                c.components = unit
-                    .artifacts
-                    .iter()
-                    .map(|a| Self::artifact_component(a, &unit.rel, "model"))
-                    .collect();
-            }
-        }
+        Self::file_facts(&mut c, unit, "model");
         // Parameter count: the largest safetensors checkpoint (shards summed; alternative copies not).
         let mut checkpoints: BTreeMap<String, (u64, BTreeSet<String>)> = BTreeMap::new();
         for a in unit.artifacts.iter().filter(|a| a.format == "safetensors") {
@@ -629,10 +641,7 @@ impl Builder<'_> {
     fn dataset_component(&mut self, unit: &Unit, cards: &Cards) -> Component {
         let id = identity(unit, &self.root_abs, &self.root_name, cards, false);
         let mut c = Component::new(ComponentType::Data, id.name.clone());
-        c.bom_ref = Some(format!(
-            "data:{}",
-            if unit.rel.is_empty() { "." } else { &unit.rel }
-        ));
+        c.bom_ref = Some(format!("data:{}", unit.display_rel()));
         c.group.clone_from(&id.group);
         c.version.clone_from(&id.version);
         let single = (unit.artifacts.len() == 1).then(|| &unit.artifacts[0]);
@@ -656,36 +665,7 @@ impl Builder<'_> {
             classification: None,
             description: None,
         };
-        match single {
-            Some(a) => {
-                if let Some(d) = &a.digest {
-                    c.hashes.push(sha256(&d.sha256));
-                }
-                Self::artifact_properties(&mut c, a, "data");
-            }
-            None => {
-                c.push_property(
-                    props::FILE_PATH,
-                    if unit.rel.is_empty() { "." } else { &unit.rel },
-                );
-                let total: u64 = unit
-                    .artifacts
-                    .iter()
-                    .filter_map(|a| a.digest.as_ref())
-                    .map(|d| d.bytes)
-                    .sum();
-                c.push_property(props::FILE_SIZE, total.to_string());
-                let formats: BTreeSet<&str> = unit.artifacts.iter().map(|a| a.format).collect();
-                for f in formats {
-                    c.push_property(props::DATA_FORMAT, f);
-                }
-                c.components = unit
-                    .artifacts
-                    .iter()
-                    .map(|a| Self::artifact_component(a, &unit.rel, "data"))
-                    .collect();
-            }
-        }
+        Self::file_facts(&mut c, unit, "data");
         if let Some(m) = meta {
             c.tags = m.tags.clone();
             data.description.clone_from(&m.pretty_name);

@@ -379,6 +379,31 @@ fn read_upto(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<()
     Ok(())
 }
 
+/// [`read_upto`] for an archive member: a read error (a damaged compressed member) is reported on the member
+/// and gives `false`.
+fn read_member(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    r: &mut impl Read,
+    buf: &mut Vec<u8>,
+    want: usize,
+) -> bool {
+    match read_upto(r, buf, want) {
+        Ok(()) => true,
+        Err(e) => {
+            name_finding(
+                ctx,
+                name,
+                rules::ARCHIVE_MALFORMED,
+                Severity::Medium,
+                0,
+                format!("cannot be decompressed: {e}"),
+            );
+            false
+        }
+    }
+}
+
 /// Scans one archive member from `r`: sniffs its head, reads the rest only if it can carry code.
 fn scan_member(
     ctx: &mut Ctx<'_>,
@@ -392,15 +417,7 @@ fn scan_member(
         return Ok(());
     }
     let mut buf = Vec::new();
-    if let Err(e) = read_upto(&mut r, &mut buf, HEAD) {
-        name_finding(
-            ctx,
-            name,
-            rules::ARCHIVE_MALFORMED,
-            Severity::Medium,
-            0,
-            format!("cannot be decompressed: {e}"),
-        );
+    if !read_member(ctx, name, &mut r, &mut buf, HEAD) {
         return Ok(());
     }
     let kind = sniff(&buf, declared);
@@ -426,15 +443,7 @@ fn scan_member(
     }
     let limit = ctx.opts.max_member_bytes.min(ctx.read_left);
     let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
-    if let Err(e) = read_upto(&mut r, &mut buf, cap) {
-        name_finding(
-            ctx,
-            name,
-            rules::ARCHIVE_MALFORMED,
-            Severity::Medium,
-            0,
-            format!("cannot be decompressed: {e}"),
-        );
+    if !read_member(ctx, name, &mut r, &mut buf, cap) {
         return Ok(());
     }
     if buf.len() as u64 > limit {
@@ -746,9 +755,8 @@ fn gunzip<R: Read>(
         cap,
         tripped: tripped.clone(),
     };
-    let inner = inner_name(name);
-    let mut head = Vec::new();
-    if let Err(e) = read_upto(&mut stream, &mut head, HEAD) {
+    // A read error past the expansion cap is the cap tripping (a bomb), any other a damaged stream.
+    let failed = |ctx: &mut Ctx<'_>, e: io::Error| {
         if tripped.get() {
             bomb(ctx, what, clen, cap);
         } else {
@@ -760,6 +768,11 @@ fn gunzip<R: Read>(
                 format!("damaged {what} stream: {e}"),
             );
         }
+    };
+    let inner = inner_name(name);
+    let mut head = Vec::new();
+    if let Err(e) = read_upto(&mut stream, &mut head, HEAD) {
+        failed(ctx, e);
         return Ok(None);
     }
     ctx.members.push(inner.clone());
@@ -774,18 +787,8 @@ fn gunzip<R: Read>(
         let limit = ctx.opts.max_member_bytes.min(ctx.read_left);
         let want = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
         match read_upto(&mut stream, &mut head, want) {
-            Err(_) if tripped.get() => {
-                bomb(ctx, what, clen, cap);
-                Ok(None)
-            }
             Err(e) => {
-                ctx.add(
-                    rules::ARCHIVE_MALFORMED,
-                    Severity::Medium,
-                    0,
-                    None,
-                    format!("damaged {what} stream: {e}"),
-                );
+                failed(ctx, e);
                 Ok(None)
             }
             Ok(()) if head.len() as u64 > limit => {

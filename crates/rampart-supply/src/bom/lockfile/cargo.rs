@@ -108,11 +108,7 @@ pub fn parse(text: &str) -> Result<Lock, String> {
         targets.dedup();
         edges.push(targets);
     }
-    Ok(Lock {
-        packages,
-        edges: Some(edges),
-        direct: None,
-    })
+    Ok(Lock::graph(packages, edges))
 }
 
 #[cfg(test)]

@@ -29,11 +29,7 @@ pub fn parse(text: &str) -> Lock {
             ..LockedPackage::default()
         });
     }
-    Lock {
-        packages,
-        edges: None,
-        direct: None,
-    }
+    Lock::flat(packages)
 }
 
 #[cfg(test)]

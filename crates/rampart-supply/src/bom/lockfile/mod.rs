@@ -70,6 +70,24 @@ pub struct Lock {
 }
 
 impl Lock {
+    /// A file that records no relations between its packages (requirements.txt, Pipfile.lock, go.sum).
+    pub(crate) fn flat(packages: Vec<LockedPackage>) -> Lock {
+        Lock {
+            packages,
+            edges: None,
+            direct: None,
+        }
+    }
+
+    /// A file that records the dependency graph but not which packages are direct: the graph decides.
+    pub(crate) fn graph(packages: Vec<LockedPackage>, edges: Vec<Vec<usize>>) -> Lock {
+        Lock {
+            packages,
+            edges: Some(edges),
+            direct: None,
+        }
+    }
+
     /// Indices the project depends on directly: [`Lock::direct`], else local packages and graph roots, else
     /// every package.
     pub fn project_dependencies(&self) -> Vec<usize> {

@@ -216,11 +216,7 @@ fn parse_v1(deps: &BTreeMap<String, V1Entry>) -> Lock {
     }
     let mut packages = Vec::new();
     walk(deps, &mut packages);
-    Lock {
-        packages,
-        edges: None,
-        direct: None,
-    }
+    Lock::flat(packages)
 }
 
 #[cfg(test)]

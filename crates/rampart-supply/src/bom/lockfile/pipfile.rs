@@ -56,11 +56,7 @@ pub fn parse(text: &str) -> Result<Lock, String> {
             });
         }
     }
-    Ok(Lock {
-        packages,
-        edges: None,
-        direct: None,
-    })
+    Ok(Lock::flat(packages))
 }
 
 #[cfg(test)]

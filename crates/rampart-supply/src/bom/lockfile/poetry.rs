@@ -104,11 +104,7 @@ pub fn parse(text: &str) -> Result<Lock, String> {
             targets
         })
         .collect();
-    Ok(Lock {
-        packages,
-        edges: Some(edges),
-        direct: None,
-    })
+    Ok(Lock::graph(packages, edges))
 }
 
 #[cfg(test)]

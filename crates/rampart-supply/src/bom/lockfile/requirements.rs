@@ -25,11 +25,7 @@ pub fn parse(text: &str, file_name: &str) -> Lock {
             }
         }
     }
-    Lock {
-        packages,
-        edges: None,
-        direct: None,
-    }
+    Lock::flat(packages)
 }
 
 /// Joins `\` continuations and drops comments (a `#` at the start or after whitespace; a `#` inside a URL

@@ -96,11 +96,7 @@ pub fn parse(text: &str) -> Result<Lock, String> {
             p.dev = Some(!reached);
         }
     }
-    Ok(Lock {
-        packages,
-        edges: Some(edges),
-        direct: None,
-    })
+    Ok(Lock::graph(packages, edges))
 }
 
 fn package(p: &Package) -> LockedPackage {
