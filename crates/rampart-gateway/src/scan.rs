@@ -22,6 +22,7 @@ use crate::api::{Loc, TextSlot};
 use crate::config::{FailMode, ScanningConfig};
 use crate::error::{ApiError, LocatedFinding};
 use crate::metrics;
+use crate::strings::{self, JsonPath};
 
 /// Entries kept in a policy's clean-text cache before it is emptied and starts again.
 const CLEAN_CACHE_CAPACITY: usize = 8192;
@@ -302,9 +303,68 @@ pub struct Outcome {
     pub changed: bool,
 }
 
-/// Scans every text of a request in order and applies the verdicts to `body`: redactions are written back
-/// (placeholders recorded in `vault`); the first text whose verdict is `block` stops the scan and is
-/// reported as `Outcome { action: Block, .. }`.
+/// A place in a body that holds one text: a location the request view names, or any other string.
+trait Place: std::fmt::Display + Sync {
+    fn text<'a>(&self, body: &'a Value) -> Option<&'a str>;
+    fn replace(&self, body: &mut Value, text: String);
+}
+
+impl Place for Loc {
+    fn text<'a>(&self, body: &'a Value) -> Option<&'a str> {
+        self.get(body)
+    }
+    fn replace(&self, body: &mut Value, text: String) {
+        self.set(body, text);
+    }
+}
+
+impl Place for JsonPath {
+    fn text<'a>(&self, body: &'a Value) -> Option<&'a str> {
+        self.get(body)
+    }
+    fn replace(&self, body: &mut Value, text: String) {
+        self.set(body, text);
+    }
+}
+
+/// Scans the text at `place` and applies the verdict: findings into `outcome`, a redaction written back.
+/// `None` when there was nothing to act on.
+async fn scan_place(
+    policy: &Arc<PolicyRuntime>,
+    scanning: &ScanningConfig,
+    body: &mut Value,
+    place: &impl Place,
+    direction: Direction,
+    vault: &mut Vault,
+    outcome: &mut Outcome,
+) -> Result<Option<Action>, ApiError> {
+    let Some(text) = place.text(body) else {
+        return Ok(None);
+    };
+    let Some(report) = scan(policy, scanning, text, direction).await? else {
+        return Ok(None);
+    };
+    count_actions(&report, direction);
+    outcome
+        .findings
+        .extend(locate(&report, text, place, direction));
+    outcome.action = outcome.action.max(report.verdict.action);
+    if report.verdict.action == Action::Redact {
+        let sanitized = policy.pipeline.anonymize(text, &to_redact(&report), vault);
+        place.replace(body, sanitized);
+        outcome.changed = true;
+    }
+    Ok(Some(report.verdict.action))
+}
+
+/// Scans every string of a request that the upstream will see and applies the verdicts to `body`:
+/// first the view's `texts` in order, then every other string (tool definitions, `metadata`, unknown
+/// fields: [`strings::unmodelled`]), each once. Redactions are written back in place (placeholders
+/// recorded in `vault`); the first text whose verdict is `block` stops the scan and is reported as
+/// `Outcome { action: Block, .. }`.
+///
+/// Cost: one pipeline run per string not known clean; repeated strings within the request (schema words,
+/// a description used twice) and long strings a policy found clean before are not scanned again.
 pub async fn scan_request(
     policy: &Arc<PolicyRuntime>,
     scanning: &ScanningConfig,
@@ -312,27 +372,54 @@ pub async fn scan_request(
     texts: &[TextSlot],
     vault: &mut Vault,
 ) -> Result<Outcome, ApiError> {
+    // Listed before any redaction rewrites the body: the walk recognises the view's strings by address.
+    let extras = strings::unmodelled(body, texts);
     let mut outcome = Outcome::default();
     for slot in texts {
-        let Some(text) = slot.loc.get(body) else {
+        let action = scan_place(
+            policy,
+            scanning,
+            body,
+            &slot.loc,
+            slot.direction,
+            vault,
+            &mut outcome,
+        )
+        .await?;
+        if action == Some(Action::Block) {
+            return Ok(outcome);
+        }
+    }
+    let (mut clean_input, mut clean_document) = (HashSet::new(), HashSet::new());
+    for extra in &extras {
+        let clean = if extra.direction == Direction::Document {
+            &mut clean_document
+        } else {
+            &mut clean_input
+        };
+        let Some(text) = extra.path.get(body) else {
             continue;
         };
-        let Some(report) = scan(policy, scanning, text, slot.direction).await? else {
+        if clean.contains(text) {
             continue;
-        };
-        count_actions(&report, slot.direction);
-        outcome
-            .findings
-            .extend(locate(&report, text, &slot.loc, slot.direction));
-        outcome.action = outcome.action.max(report.verdict.action);
-        match report.verdict.action {
-            Action::Block => return Ok(outcome),
-            Action::Redact => {
-                let sanitized = policy.pipeline.anonymize(text, &to_redact(&report), vault);
-                slot.loc.set(body, sanitized);
-                outcome.changed = true;
+        }
+        let text = text.to_owned();
+        let action = scan_place(
+            policy,
+            scanning,
+            body,
+            &extra.path,
+            extra.direction,
+            vault,
+            &mut outcome,
+        )
+        .await?;
+        match action {
+            None => {
+                clean.insert(text);
             }
-            Action::Allow => {}
+            Some(Action::Block) => return Ok(outcome),
+            Some(_) => {}
         }
     }
     Ok(outcome)
