@@ -120,7 +120,7 @@ fn agent_tools() -> serde_json::Value {
                     "description": format!("Calls the {name} service of the shop backend and returns its JSON result; use it only when the customer asks for it."),
                     "parameters": {"type": "object", "properties": {
                         "id": {"type": "string", "description": "The order or customer identifier shown in the account page."},
-                        "reason": {"type": "string", "description": "A short note for the audit trail, in the customer's words."}},
+                        "reason": {"type": "string", "description": "Why the customer wants this, in their own words."}},
                         "required": ["id"]}}})
             })
             .collect(),
