@@ -26,6 +26,7 @@ fn record(i: u64) -> AuditRecord {
             score: 0.9,
             start: 40,
             end: 61,
+            location: Some("messages[0].content".into()),
         }],
         latency_ms: 412.7,
         upstream_ms: Some(398.2),

@@ -5,7 +5,9 @@
 //! parsing, scanning the 1 KiB prompt and the echoed answer, forwarding, restoring and the audit append.
 //! Texts the gateway has seen clean are not scanned again (conversation history), so `proxied` measures that
 //! path and `proxied-fresh` makes every prompt new (a counter appended) to pay for scanning both ways.
-//! `direct-stream` and `proxied-stream` do the same for the echo streamed word by word (~170 SSE events),
+//! `direct-tools` and `proxied-tools` add eight tool definitions, `metadata` and `user` (the strings an agent
+//! resends every turn, each scanned too) to the cached prompt. `direct-stream` and `proxied-stream` do the
+//! same as `direct` and `proxied-fresh` for the echo streamed word by word (~170 SSE events),
 //! adding SSE parsing and hold-back scanning.
 
 use std::net::SocketAddr;
@@ -77,40 +79,79 @@ fn bench_key(gw: &Gateway) -> String {
     gw.keys().create("default", Some("bench"), None).unwrap().1
 }
 
-fn body(stream: bool, n: Option<u64>) -> Vec<u8> {
+fn body(stream: bool, n: Option<u64>, tools: bool) -> Vec<u8> {
     let content = match n {
         Some(n) => format!("{PROMPT} (Request {n}.)"),
         None => PROMPT.to_owned(),
     };
-    serde_json::to_vec(&serde_json::json!({
+    let mut v = serde_json::json!({
         "model": "mock-echo",
         "stream": stream,
         "messages": [{"role": "user", "content": content}],
-    }))
-    .unwrap_or_default()
+    });
+    if tools {
+        v["tools"] = agent_tools();
+        v["metadata"] =
+            serde_json::json!({"team": "support", "ticket": "SUP-2291", "channel": "web"});
+        v["user"] = serde_json::json!("user-8812");
+    }
+    serde_json::to_vec(&v).unwrap_or_default()
+}
+
+/// Eight tool definitions as an agent framework sends them with every turn: a sentence of description and
+/// two described parameters each (every string under 256 bytes).
+fn agent_tools() -> serde_json::Value {
+    let names = [
+        "search_orders",
+        "get_order",
+        "refund_order",
+        "lookup_customer",
+        "update_address",
+        "list_invoices",
+        "send_receipt",
+        "open_ticket",
+    ];
+    serde_json::Value::Array(
+        names
+            .iter()
+            .map(|name| {
+                serde_json::json!({"type": "function", "function": {
+                    "name": name,
+                    "description": format!("Calls the {name} service of the shop backend and returns its JSON result; use it only when the customer asks for it."),
+                    "parameters": {"type": "object", "properties": {
+                        "id": {"type": "string", "description": "The order or customer identifier shown in the account page."},
+                        "reason": {"type": "string", "description": "Why the customer wants this, in their own words."}},
+                        "required": ["id"]}}})
+            })
+            .collect(),
+    )
 }
 
 fn bench(c: &mut Criterion) {
     let s = setup();
     let mut group = c.benchmark_group("gateway/chat-1k");
     group.throughput(Throughput::Bytes(PROMPT.len() as u64));
+    // (name, address, stream, fresh prompt every time, with tool definitions and metadata)
     let cases = [
-        ("direct", s.mock, false, false),
-        ("proxied", s.gateway, false, false),
-        ("proxied-fresh", s.gateway, false, true),
-        ("direct-stream", s.mock, true, true),
-        ("proxied-stream", s.gateway, true, true),
+        ("direct", s.mock, false, false, false),
+        ("proxied", s.gateway, false, false, false),
+        ("proxied-fresh", s.gateway, false, true, false),
+        ("direct-tools", s.mock, false, false, true),
+        ("proxied-tools", s.gateway, false, false, true),
+        ("direct-stream", s.mock, true, true, false),
+        ("proxied-stream", s.gateway, true, true, false),
     ];
     let counter = std::sync::atomic::AtomicU64::new(0);
-    for (name, addr, stream, fresh) in cases {
+    for (name, addr, stream, fresh, tools) in cases {
         let url = format!("http://{addr}/v1/chat/completions");
-        let fixed = body(stream, None);
+        let fixed = body(stream, None, tools);
         group.bench_function(name, |b| {
             b.iter(|| {
                 let payload = if fresh {
                     body(
                         stream,
                         Some(counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+                        tools,
                     )
                 } else {
                     fixed.clone()

@@ -28,6 +28,7 @@ pub mod scan;
 pub mod server;
 pub mod state;
 pub mod stream;
+pub mod strings;
 pub mod tokens;
 pub mod tools;
 pub mod upstream;

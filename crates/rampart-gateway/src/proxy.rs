@@ -41,8 +41,10 @@ const MAX_SSE_EVENT: usize = 4 << 20;
 pub struct Ctx {
     /// `x-request-id` of the answer.
     pub request_id: String,
-    /// The endpoint.
+    /// The proxied endpoint (for the gateway's own routes, chat completions: the error shape they answer in).
     pub endpoint: Endpoint,
+    /// The route's name in metrics, logs and the audit log (`chat_completions`, `models`, `scan`).
+    pub route: &'static str,
     /// When the request arrived.
     pub started: Instant,
     /// The authenticated key's id.
@@ -76,6 +78,7 @@ impl Ctx {
         Ctx {
             request_id: gw.next_request_id(),
             endpoint,
+            route: endpoint.name(),
             started: Instant::now(),
             key_id: None,
             role: None,
@@ -92,7 +95,16 @@ impl Ctx {
         }
     }
 
-    fn note_error(&mut self, e: &ApiError) {
+    /// A context for one of the gateway's own authenticated routes (`/v1/models`, `/v1/scan`), audited
+    /// under `route` like the proxied endpoints.
+    pub fn for_route(gw: &Gateway, route: &'static str) -> Ctx {
+        let mut ctx = Ctx::new(gw, Endpoint::ChatCompletions);
+        ctx.route = route;
+        ctx
+    }
+
+    /// Records a failed request's block, findings and reason.
+    pub fn note_error(&mut self, e: &ApiError) {
         if e.is_block() {
             self.action = Action::Block;
         }
@@ -114,7 +126,7 @@ pub fn finish(gw: &Gateway, ctx: &Ctx, status: StatusCode) {
     let elapsed = ctx.started.elapsed();
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let action = audit_action(ctx, status);
-    metrics::request(ctx.endpoint.name(), status.as_u16(), elapsed);
+    metrics::request(ctx.route, status.as_u16(), elapsed);
     if let Some(n) = ctx.prompt_tokens {
         metrics::tokens("prompt", n);
     }
@@ -123,7 +135,7 @@ pub fn finish(gw: &Gateway, ctx: &Ctx, status: StatusCode) {
     }
     tracing::info!(
         request_id = %ctx.request_id,
-        endpoint = ctx.endpoint.name(),
+        endpoint = ctx.route,
         key_id = ctx.key_id.as_deref().unwrap_or("-"),
         role = ctx.role.as_deref().unwrap_or("-"),
         model = ctx.model.as_deref().unwrap_or("-"),
@@ -141,7 +153,7 @@ pub fn finish(gw: &Gateway, ctx: &Ctx, status: StatusCode) {
         request_id: ctx.request_id.clone(),
         key_id: ctx.key_id.clone(),
         role: ctx.role.clone(),
-        endpoint: ctx.endpoint.name().to_owned(),
+        endpoint: ctx.route.to_owned(),
         model: ctx.model.clone(),
         action: action.to_owned(),
         status: status.as_u16(),
@@ -157,6 +169,7 @@ pub fn finish(gw: &Gateway, ctx: &Ctx, status: StatusCode) {
                 score: f.report.score,
                 start: usize::try_from(f.report.start).unwrap_or(usize::MAX),
                 end: usize::try_from(f.report.end).unwrap_or(usize::MAX),
+                location: Some(f.location.clone()),
             })
             .collect(),
         latency_ms,
@@ -287,18 +300,29 @@ async fn run(
     whole_reply(rt, &role, ctx, &upstream, resp, &vault).await
 }
 
-/// Authentication for the non-proxied `/v1` routes (`/v1/models`, `/v1/scan`): the caller's role.
-pub fn authenticate_only(
-    gw: &Gateway,
-    rt: &Runtime,
-    headers: &HeaderMap,
-) -> Result<Arc<Role>, ApiError> {
-    verify_key(gw, rt, headers).map(|(_, role)| role)
+/// Ends one of the gateway's own routes: audits `ctx` with the answer's status (or the error's, noting it),
+/// and sets `x-request-id`. The counterpart of [`proxy`] for routes that forward nothing.
+pub fn respond(gw: &Gateway, mut ctx: Ctx, result: Result<Response, ApiError>) -> Response {
+    let mut resp = match result {
+        Ok(resp) => {
+            finish(gw, &ctx, resp.status());
+            resp
+        }
+        Err(e) => {
+            ctx.note_error(&e);
+            finish(gw, &ctx, e.status);
+            axum::response::IntoResponse::into_response(e)
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
 }
 
 /// Phase 1: the key (`Authorization: Bearer rk-…`, or `x-api-key: rk-…` as Anthropic clients send it) and
-/// its role. Revocations made by `rampart keys revoke` apply to the very next request.
-fn authenticate(
+/// its role, noted in `ctx`. Revocations made by `rampart keys revoke` apply to the very next request.
+pub fn authenticate(
     gw: &Gateway,
     rt: &Runtime,
     ctx: &mut Ctx,

@@ -22,11 +22,17 @@ use crate::api::{Loc, TextSlot};
 use crate::config::{FailMode, ScanningConfig};
 use crate::error::{ApiError, LocatedFinding};
 use crate::metrics;
+use crate::strings::{self, JsonPath};
 
 /// Entries kept in a policy's clean-text cache before it is emptied and starts again.
 const CLEAN_CACHE_CAPACITY: usize = 8192;
-/// Texts shorter than this are cheaper to scan than to hash and look up.
+/// Conversation texts shorter than this are not remembered: they rarely recur, and would crowd out the
+/// history that does.
 const CLEAN_CACHE_MIN_BYTES: usize = 256;
+/// Other request strings (tool definitions, schema descriptions) are remembered from this length on: an
+/// agent resends the same definitions every turn, and a pipeline run costs far more than the lookup, while
+/// the ids and tokens that differ per request are mostly shorter.
+const FIELD_CACHE_MIN_BYTES: usize = 32;
 
 /// One policy, compiled: its pipeline, streaming window and clean-text cache.
 pub struct PolicyRuntime {
@@ -122,11 +128,21 @@ pub fn scan_now(
     text: &str,
     direction: Direction,
 ) -> Result<Option<Report>, ApiError> {
+    scan_now_remembering(policy, fail_mode, text, direction, CLEAN_CACHE_MIN_BYTES)
+}
+
+/// [`scan_now`], remembering clean texts of `cache_min` bytes or more.
+fn scan_now_remembering(
+    policy: &PolicyRuntime,
+    fail_mode: FailMode,
+    text: &str,
+    direction: Direction,
+    cache_min: usize,
+) -> Result<Option<Report>, ApiError> {
     if text.is_empty() {
         return Ok(None);
     }
-    let cache_key =
-        (text.len() >= CLEAN_CACHE_MIN_BYTES).then(|| policy.clean.key(text, direction));
+    let cache_key = (text.len() >= cache_min).then(|| policy.clean.key(text, direction));
     if cache_key.is_some_and(|k| policy.clean.contains(k)) {
         return Ok(None);
     }
@@ -189,18 +205,30 @@ pub async fn scan(
     text: &str,
     direction: Direction,
 ) -> Result<Option<Report>, ApiError> {
+    scan_remembering(policy, scanning, text, direction, CLEAN_CACHE_MIN_BYTES).await
+}
+
+async fn scan_remembering(
+    policy: &Arc<PolicyRuntime>,
+    scanning: &ScanningConfig,
+    text: &str,
+    direction: Direction,
+    cache_min: usize,
+) -> Result<Option<Report>, ApiError> {
     if text.len() < scanning.offload_bytes {
-        return scan_now(policy, scanning.fail_mode, text, direction);
+        return scan_now_remembering(policy, scanning.fail_mode, text, direction, cache_min);
     }
     let policy = Arc::clone(policy);
     let owned = text.to_owned();
     let fail_mode = scanning.fail_mode;
-    tokio::task::spawn_blocking(move || scan_now(&policy, fail_mode, &owned, direction))
-        .await
-        .unwrap_or_else(|_| match fail_mode {
-            FailMode::Open => Ok(None),
-            FailMode::Closed => Err(scan_failed(ScanFailure::Panic)),
-        })
+    tokio::task::spawn_blocking(move || {
+        scan_now_remembering(&policy, fail_mode, &owned, direction, cache_min)
+    })
+    .await
+    .unwrap_or_else(|_| match fail_mode {
+        FailMode::Open => Ok(None),
+        FailMode::Closed => Err(scan_failed(ScanFailure::Panic)),
+    })
 }
 
 /// `text` with every placeholder `vault` knows (`<EMAIL_ADDRESS_1>`) blanked out with spaces of the same
@@ -302,9 +330,73 @@ pub struct Outcome {
     pub changed: bool,
 }
 
-/// Scans every text of a request in order and applies the verdicts to `body`: redactions are written back
-/// (placeholders recorded in `vault`); the first text whose verdict is `block` stops the scan and is
-/// reported as `Outcome { action: Block, .. }`.
+/// A place in a body that holds one text: a location the request view names, or any other string.
+trait Place: std::fmt::Display + Sync {
+    /// Clean texts of this many bytes or more are remembered.
+    const CACHE_MIN: usize;
+    fn text<'a>(&self, body: &'a Value) -> Option<&'a str>;
+    fn replace(&self, body: &mut Value, text: String);
+}
+
+impl Place for Loc {
+    const CACHE_MIN: usize = CLEAN_CACHE_MIN_BYTES;
+    fn text<'a>(&self, body: &'a Value) -> Option<&'a str> {
+        self.get(body)
+    }
+    fn replace(&self, body: &mut Value, text: String) {
+        self.set(body, text);
+    }
+}
+
+impl Place for JsonPath {
+    const CACHE_MIN: usize = FIELD_CACHE_MIN_BYTES;
+    fn text<'a>(&self, body: &'a Value) -> Option<&'a str> {
+        self.get(body)
+    }
+    fn replace(&self, body: &mut Value, text: String) {
+        self.set(body, text);
+    }
+}
+
+/// Scans the text at `place` and applies the verdict: findings into `outcome`, a redaction written back.
+/// `None` when there was nothing to act on.
+async fn scan_place<P: Place>(
+    policy: &Arc<PolicyRuntime>,
+    scanning: &ScanningConfig,
+    body: &mut Value,
+    place: &P,
+    direction: Direction,
+    vault: &mut Vault,
+    outcome: &mut Outcome,
+) -> Result<Option<Action>, ApiError> {
+    let Some(text) = place.text(body) else {
+        return Ok(None);
+    };
+    let Some(report) = scan_remembering(policy, scanning, text, direction, P::CACHE_MIN).await?
+    else {
+        return Ok(None);
+    };
+    count_actions(&report, direction);
+    outcome
+        .findings
+        .extend(locate(&report, text, place, direction));
+    outcome.action = outcome.action.max(report.verdict.action);
+    if report.verdict.action == Action::Redact {
+        let sanitized = policy.pipeline.anonymize(text, &to_redact(&report), vault);
+        place.replace(body, sanitized);
+        outcome.changed = true;
+    }
+    Ok(Some(report.verdict.action))
+}
+
+/// Scans every string of a request that the upstream will see and applies the verdicts to `body`:
+/// first the view's `texts` in order, then every other string (tool definitions, `metadata`, unknown
+/// fields: [`strings::unmodelled`]), each once. Redactions are written back in place (placeholders
+/// recorded in `vault`); the first text whose verdict is `block` stops the scan and is reported as
+/// `Outcome { action: Block, .. }`.
+///
+/// Cost: one pipeline run per string not known clean; repeated strings within the request (schema words,
+/// a description used twice) and long strings a policy found clean before are not scanned again.
 pub async fn scan_request(
     policy: &Arc<PolicyRuntime>,
     scanning: &ScanningConfig,
@@ -312,27 +404,54 @@ pub async fn scan_request(
     texts: &[TextSlot],
     vault: &mut Vault,
 ) -> Result<Outcome, ApiError> {
+    // Listed before any redaction rewrites the body: the walk recognises the view's strings by address.
+    let extras = strings::unmodelled(body, texts);
     let mut outcome = Outcome::default();
     for slot in texts {
-        let Some(text) = slot.loc.get(body) else {
+        let action = scan_place(
+            policy,
+            scanning,
+            body,
+            &slot.loc,
+            slot.direction,
+            vault,
+            &mut outcome,
+        )
+        .await?;
+        if action == Some(Action::Block) {
+            return Ok(outcome);
+        }
+    }
+    let (mut clean_input, mut clean_document) = (HashSet::new(), HashSet::new());
+    for extra in &extras {
+        let clean = if extra.direction == Direction::Document {
+            &mut clean_document
+        } else {
+            &mut clean_input
+        };
+        let Some(text) = extra.path.get(body) else {
             continue;
         };
-        let Some(report) = scan(policy, scanning, text, slot.direction).await? else {
+        if clean.contains(text) {
             continue;
-        };
-        count_actions(&report, slot.direction);
-        outcome
-            .findings
-            .extend(locate(&report, text, &slot.loc, slot.direction));
-        outcome.action = outcome.action.max(report.verdict.action);
-        match report.verdict.action {
-            Action::Block => return Ok(outcome),
-            Action::Redact => {
-                let sanitized = policy.pipeline.anonymize(text, &to_redact(&report), vault);
-                slot.loc.set(body, sanitized);
-                outcome.changed = true;
+        }
+        let text = text.to_owned();
+        let action = scan_place(
+            policy,
+            scanning,
+            body,
+            &extra.path,
+            extra.direction,
+            vault,
+            &mut outcome,
+        )
+        .await?;
+        match action {
+            None => {
+                clean.insert(text);
             }
-            Action::Allow => {}
+            Some(Action::Block) => return Ok(outcome),
+            Some(_) => {}
         }
     }
     Ok(outcome)
@@ -406,6 +525,28 @@ mod tests {
             Pipeline::with_default_policy().unwrap(),
             &scanning,
         ))
+    }
+
+    #[tokio::test]
+    async fn tool_definitions_found_clean_are_remembered() {
+        let p = policy();
+        let scanning = ScanningConfig::default();
+        let desc = "Current weather and forecast for one city.";
+        let prompt = "What is the weather like in my city today?";
+        let raw = serde_json::json!({"model": "m",
+            "messages": [{"role": "user", "content": prompt}],
+            "tools": [{"type": "function", "function": {"name": "w", "description": desc}},
+                      {"type": "function", "function": {"name": "v", "description": desc}}]});
+        let (mut body, view) =
+            parse_request(Endpoint::ChatCompletions, raw.to_string().as_bytes(), 10).unwrap();
+        let out = scan_request(&p, &scanning, &mut body, &view.texts, &mut Vault::new())
+            .await
+            .unwrap();
+        assert_eq!(out.action, Action::Allow);
+        assert!(!out.changed);
+        // Resent every turn: remembered from 32 bytes. Conversation texts only from 256 bytes.
+        assert!(p.clean.contains(p.clean.key(desc, Direction::Document)));
+        assert!(!p.clean.contains(p.clean.key(prompt, Direction::Input)));
     }
 
     #[tokio::test]

@@ -23,9 +23,9 @@ use tokio::net::TcpListener;
 use crate::api::Endpoint;
 use crate::authz;
 use crate::error::ApiError;
-use crate::proxy::{self, read_body};
+use crate::proxy::{self, Ctx, read_body};
 use crate::scan;
-use crate::state::{Gateway, GatewayError};
+use crate::state::{Gateway, GatewayError, Runtime};
 
 /// Time a TLS client has to finish its handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -104,13 +104,21 @@ async fn metrics_text(State(gw): State<Arc<Gateway>>) -> Response {
     }
 }
 
-/// `GET /v1/models`: the models of every upstream this key's role may use, merged.
+/// `GET /v1/models`: the models of every upstream this key's role may use, merged. Audited as `models`.
 async fn models(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
     let rt = gw.runtime();
-    let role = match proxy::authenticate_only(&gw, &rt, &headers) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
+    let mut ctx = Ctx::for_route(&gw, "models");
+    let result = list_models(&gw, &rt, &mut ctx, &headers).await;
+    proxy::respond(&gw, ctx, result)
+}
+
+async fn list_models(
+    gw: &Gateway,
+    rt: &Runtime,
+    ctx: &mut Ctx,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let role = proxy::authenticate(gw, rt, ctx, headers)?;
     let mut data: Vec<Value> = Vec::new();
     let mut failures = 0;
     for u in &rt.upstreams {
@@ -142,76 +150,119 @@ async fn models(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response 
         }
     }
     if failures > 0 && failures == rt.upstreams.len() {
-        return ApiError::upstream("upstream_unreachable", "no upstream could list its models")
-            .into_response();
+        return Err(ApiError::upstream(
+            "upstream_unreachable",
+            "no upstream could list its models",
+        ));
     }
-    axum::Json(json!({"object": "list", "data": data})).into_response()
+    Ok(axum::Json(json!({"object": "list", "data": data})).into_response())
 }
 
 /// `POST /v1/scan` `{text, direction?, policy?}`: the verdict of a policy on one text, without forwarding.
+/// Audited as `scan`, with the verdict as the action and its findings at location `text`.
 async fn scan_text(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
     let rt = gw.runtime();
-    let result: Result<Value, ApiError> = async {
-        let role = proxy::authenticate_only(&gw, &rt, &headers)?;
-        let raw = read_body(body, &headers, &rt.config.server).await?;
-        let req: Value = serde_json::from_slice(&raw).map_err(|e| {
-            ApiError::invalid("invalid_json", "body", format!("request body is not valid JSON: {e}"))
-        })?;
-        let text = match req.get("text") {
-            Some(Value::String(t)) => t.as_str(),
-            Some(_) => return Err(ApiError::invalid("invalid_type", "text", "`text` must be a string")),
-            None => return Err(ApiError::invalid("missing_field", "text", "`text` is required")),
-        };
-        let direction = match req.get("direction").and_then(Value::as_str) {
-            None => Direction::Input,
-            Some("input") => Direction::Input,
-            Some("output") => Direction::Output,
-            Some("document") => Direction::Document,
-            Some(other) => {
-                return Err(ApiError::invalid(
-                    "invalid_value",
-                    "direction",
-                    format!("`direction` must be input, output or document, got `{other}`"),
-                ));
-            }
-        };
-        if req.get("direction").is_some_and(|d| !d.is_string()) {
-            return Err(ApiError::invalid("invalid_type", "direction", "`direction` must be a string"));
+    let mut ctx = Ctx::for_route(&gw, "scan");
+    let result = verdict(&gw, &rt, &mut ctx, &headers, body)
+        .await
+        .map(|v| axum::Json(v).into_response());
+    proxy::respond(&gw, ctx, result)
+}
+
+async fn verdict(
+    gw: &Gateway,
+    rt: &Runtime,
+    ctx: &mut Ctx,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Value, ApiError> {
+    let role = proxy::authenticate(gw, rt, ctx, headers)?;
+    let raw = read_body(body, headers, &rt.config.server).await?;
+    let req: Value = serde_json::from_slice(&raw).map_err(|e| {
+        ApiError::invalid(
+            "invalid_json",
+            "body",
+            format!("request body is not valid JSON: {e}"),
+        )
+    })?;
+    let text = match req.get("text") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_type",
+                "text",
+                "`text` must be a string",
+            ));
         }
-        let policy = match req.get("policy") {
-            None | Some(Value::Null) => Arc::clone(&role.policy),
-            Some(Value::String(name)) => rt.policies.get(name).cloned().ok_or_else(|| {
-                ApiError::invalid("unknown_policy", "policy", format!("no policy named `{name}` is configured"))
-            })?,
-            Some(_) => return Err(ApiError::invalid("invalid_type", "policy", "`policy` must be a string")),
-        };
-        let report = scan::scan(&policy, &rt.config.scanning, text, direction).await?;
-        let Some(report) = report else {
-            return Ok(json!({"policy": policy.name, "direction": direction.name(),
-                "action": "allow", "risk": 0.0, "findings": []}));
-        };
-        let findings: Vec<FindingReport> = report
-            .verdict
-            .findings
-            .iter()
-            .zip(&report.actions)
-            .map(|(f, a)| FindingReport::new(f, *a, text))
-            .collect();
-        let mut out = json!({"policy": policy.name, "direction": direction.name(),
-            "action": report.verdict.action, "risk": (report.verdict.risk * 1000.0).round() / 1000.0,
-            "findings": findings});
-        if report.verdict.action == rampart_core::Action::Redact {
-            let mut vault = rampart_vault::Vault::new();
-            let sanitized = policy.pipeline.anonymize(text, &scan::to_redact(&report), &mut vault);
-            out["sanitized"] = Value::String(sanitized);
+        None => {
+            return Err(ApiError::invalid(
+                "missing_field",
+                "text",
+                "`text` is required",
+            ));
         }
-        Ok(out)
+    };
+    if req.get("direction").is_some_and(|d| !d.is_string()) {
+        return Err(ApiError::invalid(
+            "invalid_type",
+            "direction",
+            "`direction` must be a string",
+        ));
     }
-    .await;
-    match result {
-        Ok(v) => axum::Json(v).into_response(),
-        Err(e) => e.into_response(),
+    let direction = match req.get("direction").and_then(Value::as_str) {
+        None | Some("input") => Direction::Input,
+        Some("output") => Direction::Output,
+        Some("document") => Direction::Document,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "invalid_value",
+                "direction",
+                format!("`direction` must be input, output or document, got `{other}`"),
+            ));
+        }
+    };
+    let policy = match req.get("policy") {
+        None | Some(Value::Null) => Arc::clone(&role.policy),
+        Some(Value::String(name)) => rt.policies.get(name).cloned().ok_or_else(|| {
+            ApiError::invalid(
+                "unknown_policy",
+                "policy",
+                format!("no policy named `{name}` is configured"),
+            )
+        })?,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_type",
+                "policy",
+                "`policy` must be a string",
+            ));
+        }
+    };
+    let report = scan::scan(&policy, &rt.config.scanning, text, direction).await?;
+    let Some(report) = report else {
+        return Ok(json!({"policy": policy.name, "direction": direction.name(),
+            "action": "allow", "risk": 0.0, "findings": []}));
+    };
+    ctx.action = report.verdict.action;
+    ctx.findings = scan::locate(&report, text, &"text", direction);
+    let findings: Vec<FindingReport> = report
+        .verdict
+        .findings
+        .iter()
+        .zip(&report.actions)
+        .map(|(f, a)| FindingReport::new(f, *a, text))
+        .collect();
+    let mut out = json!({"policy": policy.name, "direction": direction.name(),
+        "action": report.verdict.action, "risk": (report.verdict.risk * 1000.0).round() / 1000.0,
+        "findings": findings});
+    if report.verdict.action == rampart_core::Action::Redact {
+        let mut vault = rampart_vault::Vault::new();
+        let sanitized = policy
+            .pipeline
+            .anonymize(text, &scan::to_redact(&report), &mut vault);
+        out["sanitized"] = Value::String(sanitized);
     }
+    Ok(out)
 }
 
 /// Loads the listener's certificate chain and key (PEM) into a rustls server config offering h2 and
@@ -370,11 +421,29 @@ pub fn spawn_reload_on_sighup(gw: Arc<Gateway>) {
             return;
         };
         while hup.recv().await.is_some() {
+            let config = gw
+                .config_path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            // `event` names the outcome for whoever follows the log (operators, the reload test).
             match gw.reload() {
-                Ok(()) => tracing::info!("configuration reloaded"),
-                Err(e) => {
-                    tracing::error!(error = %e, "configuration reload failed; keeping the previous one")
+                Ok(()) => {
+                    let rt = gw.runtime();
+                    tracing::info!(
+                        event = "config_reloaded",
+                        config,
+                        roles = rt.roles.len(),
+                        policies = rt.policies.len(),
+                        upstreams = rt.upstreams.len(),
+                        "configuration reloaded"
+                    );
                 }
+                Err(e) => tracing::error!(
+                    event = "config_reload_failed",
+                    config,
+                    error = %e,
+                    "configuration reload failed; keeping the previous one"
+                ),
             }
         }
     });

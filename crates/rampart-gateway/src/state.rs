@@ -274,6 +274,11 @@ impl Gateway {
         &self.limiter
     }
 
+    /// The configuration file [`Gateway::reload`] reads, if any.
+    pub fn config_path(&self) -> Option<&std::path::Path> {
+        self.config_path.as_deref()
+    }
+
     /// The current runtime snapshot.
     pub fn runtime(&self) -> Arc<Runtime> {
         self.runtime.load_full()

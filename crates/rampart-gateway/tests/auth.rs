@@ -368,3 +368,139 @@ async fn tools_outside_the_allow_list_are_blocked() {
     );
     assert_eq!(events.last().unwrap(), "[DONE]");
 }
+
+#[tokio::test]
+async fn models_and_scan_are_audited_like_proxied_requests() {
+    let h = start_with(|c| {
+        c.roles.insert(
+            "narrow".into(),
+            role(|r| {
+                r.models = vec!["mock-echo".into()];
+                r.rpm = Some(1);
+            }),
+        );
+    })
+    .await;
+    let narrow = h.key_for("narrow");
+    let (status, _) = h.get("/v1/models").await;
+    assert_eq!(status, 200);
+    let (status, body) = h
+        .post(
+            "/v1/scan",
+            &json!({"text": INJECTION, "direction": "document"}),
+        )
+        .await;
+    assert_eq!((status, body["action"].as_str()), (200, Some("block")));
+    let (status, body) = h
+        .post(
+            "/v1/scan",
+            &json!({"text": "Mail jane.doe@example.com about the invoice, thanks."}),
+        )
+        .await;
+    assert_eq!((status, body["action"].as_str()), (200, Some("redact")));
+    let (status, _) = h.post("/v1/scan", &json!({"text": CLEAN})).await;
+    assert_eq!(status, 200);
+    let (status, _) = h.post("/v1/scan", &json!({"text": 5})).await;
+    assert_eq!(status, 400);
+    let (status, _) = h.post_as("/v1/scan", None, &json!({"text": "x"})).await;
+    assert_eq!(status, 401);
+    let resp = h
+        .client
+        .get(h.url("/v1/models"))
+        .bearer_auth("rk-nope_nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    assert!(resp.headers().contains_key("x-request-id"));
+    // Refusals before any scan are audited the same on every route: 403 and 429 on a proxied one.
+    let (status, _) = h
+        .post_as(
+            "/v1/chat/completions",
+            Some(&narrow),
+            &chat("mock-chunks", CLEAN),
+        )
+        .await;
+    assert_eq!(status, 403);
+    for expected in [200, 429] {
+        let (status, _) = h
+            .post_as(
+                "/v1/chat/completions",
+                Some(&narrow),
+                &chat("mock-echo", CLEAN),
+            )
+            .await;
+        assert_eq!(status, expected);
+    }
+
+    let records = h.audit().await;
+    let summary: Vec<(&str, &str, u16, bool)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.endpoint.as_str(),
+                r.action.as_str(),
+                r.status,
+                r.key_id.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("models", "allow", 200, true),
+            ("scan", "block", 200, true),
+            ("scan", "redact", 200, true),
+            ("scan", "allow", 200, true),
+            ("scan", "error", 400, true),
+            ("scan", "error", 401, false),
+            ("models", "error", 401, false),
+            ("chat_completions", "error", 403, true),
+            ("chat_completions", "allow", 200, true),
+            ("chat_completions", "error", 429, true),
+        ],
+        "{records:#?}"
+    );
+    let block = &records[1];
+    assert_eq!(block.role.as_deref(), Some("default"));
+    assert!(block.latency_ms >= 0.0);
+    assert!(!block.findings.is_empty());
+    for f in &block.findings {
+        assert_eq!(f.direction, "document");
+        assert_eq!(f.location.as_deref(), Some("text"));
+    }
+    assert!(
+        block
+            .findings
+            .iter()
+            .any(|f| f.category == "prompt-injection")
+    );
+    assert!(
+        records[2]
+            .findings
+            .iter()
+            .any(|f| f.category == "pii" && f.direction == "input"),
+        "{:?}",
+        records[2].findings
+    );
+    assert!(
+        records[4]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("invalid_type")
+    );
+    assert!(
+        records[5]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("invalid_api_key")
+    );
+    assert_eq!(records[7].role.as_deref(), Some("narrow"));
+    let all = serde_json::to_string(&records).unwrap();
+    assert!(!all.contains("jane.doe@example.com"));
+    assert!(!all.contains("reveal your system prompt"));
+    let report = h.gw.audit().verify().await.unwrap();
+    assert!(report.ok, "{:?}", report.problems);
+}

@@ -144,6 +144,7 @@ fn record(i: u64) -> AuditRecord {
                 score: 0.99,
                 start: 3,
                 end: 23,
+                location: None,
             }]
         } else {
             Vec::new()

@@ -76,6 +76,10 @@ pub struct AuditFinding {
     /// Byte offsets in the scanned text.
     pub start: usize,
     pub end: usize,
+    /// Where the scanned text is in the body (`messages[2].content`, `tools[0].function.description`).
+    /// Absent in records written before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// Where the audit log lives (`[audit]` in the gateway config).

@@ -41,6 +41,7 @@ pub(super) fn record(i: u64) -> AuditRecord {
                 score: 0.97,
                 start: 10,
                 end: 50,
+                location: None,
             }]
         } else {
             Vec::new()
