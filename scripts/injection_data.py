@@ -722,6 +722,92 @@ CODE_BENIGN = [
 ]
 
 
+# Strings from API payloads that are not chat: tool and function descriptions, JSON-schema parameter
+# descriptions, form labels and metadata values. A gateway scans them (tool definitions can be poisoned), and
+# they are short, descriptive and full of words such as "request", "note" or "instructions" that attacks also
+# use. Tool descriptions often address the model ("Call this when the user asks..."), which is legitimate.
+FIELD_TEMPLATES = [
+    "{Adj} {note} {kept} the {thing}.",
+    "{Adj} {note} {kept} this {thing}, shown to the {person}.",
+    "The {note} the {person} typed when {event}.",
+    "{Note} from the {person}, in their own words.",
+    "Free-form {note} for the {person}; not shown to the {person2}.",
+    "{Note} explaining why the {thing} was {state}.",
+    "Identifier of the {thing} returned by {tool_name}.",
+    "The {thing} id, for example {code}.",
+    "Maximum number of {things} to return (1-{k}). Defaults to {d}.",
+    "Whether to include {state} {things} in the results.",
+    "Sort order for the {things}: newest or oldest first.",
+    "The {field} to look up, in {fmt} format.",
+    "{Field} of the {thing} in {fmt}, e.g. {example}.",
+    "ISO 8601 date after which {things} are returned.",
+    "Language code for the response, such as en or de.",
+    "{Verbs} the {catalogue} and returns matching {things} with their {attr}.",
+    "{Verbs} a {thing} for the current {person}. Requires the {thing} id.",
+    "Use this tool to {verb} {things} when the user asks about {topic}.",
+    "Call this function whenever the user wants to {verb} a {thing}.",
+    "Only use this tool if the user has confirmed the {thing} details.",
+    "Returns the {attr} of a {thing}. Do not call it for {things2}.",
+    "Look up the {attr} for a given {thing}; answer with the {attr} only.",
+    "{Note} to attach to the {thing}. Keep it under {m} characters.",
+    "Reason for the change, recorded in the {log}.",
+    "Tag used to group {things} in reports.",
+    "Name of the team that owns this {thing}.",
+    "{Adj} instructions for the courier, such as a gate code.",
+    "Special requests from the guest, e.g. late check-in.",
+    "{thing_lc}-{code}",
+    "{team} / {thing_lc} follow-up",
+    "source: {tool_name} nightly export",
+    "variant {letter} of the {page} experiment",
+]
+FIELD_WORDS = {
+    "Adj": ["Optional", "Short", "Internal", "Private", "Additional", "Free-text", "Plain-text", "Public"],
+    "note": ["comment", "note", "remark", "memo", "message", "summary", "description", "caption", "reason"],
+    "kept": ["stored with", "attached to", "saved on", "recorded against", "added to", "kept with", "sent with"],
+    "thing": ["request", "order", "ticket", "invoice", "booking", "record", "shipment", "payment", "appointment",
+              "report", "document", "refund", "subscription", "issue", "pull request", "expense claim"],
+    "things": ["orders", "tickets", "invoices", "results", "records", "articles", "products", "events", "files",
+               "messages", "comments", "transactions"],
+    "things2": ["archived accounts", "internal test data", "deleted items", "drafts"],
+    "person": ["customer", "approver", "reviewer", "agent", "user", "operator", "requester", "support team"],
+    "event": ["opening the ticket", "cancelling the order", "rating the call", "submitting the form", "requesting a refund"],
+    "state": ["rejected", "escalated", "archived", "cancelled", "approved", "deleted", "flagged", "refunded"],
+    "tool_name": ["search_orders", "create_ticket", "the billing API", "list_files", "get_customer", "the CRM"],
+    "code": ["ORD-20931", "TCK-4410", "INV-7781", "BK-3302", "7f3a9c", "A-1184"],
+    "field": ["city name", "postcode", "account number", "product SKU", "flight number", "start date", "time zone"],
+    "Field": ["Start date", "End time", "Amount", "Weight", "Duration", "Due date"],
+    "fmt": ["ISO 8601", "YYYY-MM-DD", "E.164", "lower-case", "UTC", "kilograms", "minor units (cents)"],
+    "example": ["2024-03-01", "+44 20 7946 0000", "1250", "PT30M", "12:30"],
+    "Verbs": ["Searches", "Queries", "Scans", "Lists", "Fetches", "Creates", "Cancels", "Updates", "Refunds"],
+    "verb": ["search", "list", "check", "book", "cancel", "track", "update", "compare", "summarise"],
+    "catalogue": ["product catalogue", "knowledge base", "order history", "help centre", "document store",
+                  "calendar", "shared drive"],
+    "attr": ["prices", "status", "opening hours", "stock level", "delivery date", "titles and links", "balance"],
+    "topic": ["deliveries", "their account", "opening hours", "returns", "the weather", "past invoices"],
+    "log": ["audit trail", "change log", "history tab", "activity feed"],
+    "team": ["billing", "support", "growth", "platform", "logistics"],
+    "letter": ["A", "B", "C"],
+    "page": ["checkout", "pricing page", "onboarding", "search"],
+}
+
+
+def field_string(rng: random.Random, template: str) -> str:
+    words = {k: rng.choice(v) for k, v in FIELD_WORDS.items()}
+    words["Note"] = words["note"].capitalize()
+    words["person2"] = rng.choice([p for p in FIELD_WORDS["person"] if p != words["person"]])
+    words["thing_lc"] = words["thing"].replace(" ", "-")
+    words["k"], words["d"], words["m"] = rng.choice([50, 100, 200]), rng.choice([10, 20, 25]), rng.choice([200, 500])
+    return template.format(**words)
+
+
+def benign_fields(c: Corpus) -> None:
+    # Its own random stream, so adding these rows leaves every other row of the corpora as it was.
+    rng = random.Random(f"{SEED}-fields")
+    for i, t in enumerate(FIELD_TEMPLATES):
+        for _ in range(24):
+            c.add(field_string(rng, t), 0, "benign-fields", f"field-{i}", "generated")
+
+
 def benign(c: Corpus, rng: random.Random) -> list[str]:
     tasks = []
     for i, t in enumerate(WRITE_TASKS + CODE_TASKS + EVERYDAY):
@@ -791,6 +877,7 @@ def benign(c: Corpus, rng: random.Random) -> list[str]:
     for lang, turns in sorted(CHAT_LANGS.items()):
         for i, t in enumerate(turns):
             c.add(t, 0, "benign-chat", f"chat-{lang}-{i}", "generated")
+    benign_fields(c)
     return tasks
 
 
