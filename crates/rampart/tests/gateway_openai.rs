@@ -11,6 +11,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::create_key;
+
 const BIN: &str = env!("CARGO_BIN_EXE_rampart");
 
 /// Kills the process when the test ends, however it ends.
@@ -65,25 +68,6 @@ fn wait_ready(port: u16, path: &str, child: &mut Child, log: &Path) {
         "server on port {port} never became ready:\n{}",
         std::fs::read_to_string(log).unwrap_or_default()
     );
-}
-
-fn create_key(data_dir: &Path, role: &str) -> String {
-    let out = Command::new(BIN)
-        .args(["keys", "create", "--role", role, "--data-dir"])
-        .arg(data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    stdout
-        .split_whitespace()
-        .find(|w| w.starts_with("rk-"))
-        .unwrap_or_else(|| panic!("no key in {stdout:?}"))
-        .to_owned()
 }
 
 fn python() -> Option<String> {

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::create_key;
+
 const BIN: &str = env!("CARGO_BIN_EXE_rampart");
 /// How long to wait for a log line before calling the server stuck.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -159,25 +162,6 @@ impl KeepAlive {
         let value = serde_json::from_slice(&buf).unwrap_or(Value::Null);
         (status, headers, value)
     }
-}
-
-fn create_key(data_dir: &Path, role: &str) -> String {
-    let out = Command::new(BIN)
-        .args(["keys", "create", "--role", role, "--data-dir"])
-        .arg(data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    stdout
-        .split_whitespace()
-        .find(|w| w.starts_with("rk-"))
-        .unwrap_or_else(|| panic!("no key in {stdout:?}"))
-        .to_owned()
 }
 
 fn config(data_dir: &Path, models: &str) -> String {
