@@ -32,17 +32,28 @@ const WINDOW_US: u64 = WINDOW_SECS * 1_000_000;
 /// Leases renewed per script call, so one call stays short.
 const RENEW_BATCH: usize = 256;
 
-const CHECK_LUA: &str = r"
--- KEYS: requests TAT, tokens TAT, lease set.
--- ARGV: now in us ('' = server clock), window, rpm check/charge, tpm check/charge
---       (-1 = no limit, -2 = limit 0), max concurrency (-1 = none), lease length, lease member.
--- Returns {0, 0} when admitted, else {kind (1 requests, 2 tokens, 3 concurrency), wait in us}.
-local now = tonumber(ARGV[1])
+/// The opening every script shares: `now` in microseconds from ARGV[1], or from the server's clock when it is
+/// empty (the clock all replicas agree on).
+macro_rules! now_lua {
+    () => {
+        r"local now = tonumber(ARGV[1])
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-local window = tonumber(ARGV[2])
+"
+    };
+}
+
+const CHECK_LUA: &str = concat!(
+    r"
+-- KEYS: requests TAT, tokens TAT, lease set.
+-- ARGV: now in us ('' = server clock), window, rpm check/charge, tpm check/charge
+--       (-1 = no limit, -2 = limit 0), max concurrency (-1 = none), lease length, lease member.
+-- Returns {0, 0} when admitted, else {kind (1 requests, 2 tokens, 3 concurrency), wait in us}.
+",
+    now_lua!(),
+    r"local window = tonumber(ARGV[2])
 local kind, wait = 0, -1
 local tats = {}
 for i = 1, 2 do
@@ -77,16 +88,15 @@ if max_conc >= 0 then
   redis.call('PEXPIRE', KEYS[3], math.floor(lease / 1000) + 1)
 end
 return {0, 0}
-";
+"
+);
 
-const ADJUST_LUA: &str = r"
+const ADJUST_LUA: &str = concat!(
+    r"
 -- KEYS: tokens TAT. ARGV: now in us ('' = server clock), signed change in us.
-local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local delta = tonumber(ARGV[2])
+",
+    now_lua!(),
+    r"local delta = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or 0)
 if delta >= 0 then tat = math.max(tat, now) + delta else tat = math.max(tat + delta, now) end
 if tat > now then
@@ -95,23 +105,23 @@ else
   redis.call('DEL', KEYS[1])
 end
 return 0
-";
+"
+);
 
-const RENEW_LUA: &str = r"
+const RENEW_LUA: &str = concat!(
+    r"
 -- KEYS: lease sets. ARGV: now in us ('' = server clock), lease length, then one member per key.
-local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local lease = tonumber(ARGV[2])
+",
+    now_lua!(),
+    r"local lease = tonumber(ARGV[2])
 for i, key in ipairs(KEYS) do
   if redis.call('ZADD', key, 'XX', 'CH', now + lease, ARGV[i + 2]) == 1 then
     redis.call('PEXPIRE', key, math.floor(lease / 1000) + 1)
   end
 end
 return 0
-";
+"
+);
 
 pub(crate) struct RedisLimiter {
     conn: ConnectionManager,

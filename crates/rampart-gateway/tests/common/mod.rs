@@ -175,17 +175,26 @@ impl Harness {
         .await
     }
 
-    /// POSTs JSON with a bearer key (when given); returns status and parsed JSON body.
-    pub async fn post_as(&self, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
-        let mut req = self
+    /// A JSON POST to `path`, with a bearer key when given.
+    fn json_post(&self, path: &str, key: Option<&str>, body: Vec<u8>) -> reqwest::RequestBuilder {
+        let req = self
             .client
             .post(self.url(path))
             .header("content-type", "application/json")
-            .body(serde_json::to_vec(body).unwrap());
-        if let Some(k) = key {
-            req = req.bearer_auth(k);
+            .body(body);
+        match key {
+            Some(k) => req.bearer_auth(k),
+            None => req,
         }
-        let resp = req.send().await.unwrap();
+    }
+
+    /// POSTs JSON with a bearer key (when given); returns status and parsed JSON body.
+    pub async fn post_as(&self, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
+        let resp = self
+            .json_post(path, key, serde_json::to_vec(body).unwrap())
+            .send()
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
         let bytes = resp.bytes().await.unwrap();
         let value = serde_json::from_slice(&bytes)
@@ -196,15 +205,7 @@ impl Harness {
     /// POSTs raw bytes with the harness key; returns status and parsed JSON.
     pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
         let key = Some(self.key.as_str()).filter(|k| !k.is_empty());
-        let mut req = self
-            .client
-            .post(self.url(path))
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(k) = key {
-            req = req.bearer_auth(k);
-        }
-        let resp = req.send().await.unwrap();
+        let resp = self.json_post(path, key, body).send().await.unwrap();
         let status = resp.status().as_u16();
         let bytes = resp.bytes().await.unwrap();
         (
@@ -220,15 +221,11 @@ impl Harness {
         key: Option<&str>,
         body: &Value,
     ) -> (u16, Vec<String>) {
-        let mut req = self
-            .client
-            .post(self.url(path))
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(body).unwrap());
-        if let Some(k) = key {
-            req = req.bearer_auth(k);
-        }
-        let resp = req.send().await.unwrap();
+        let resp = self
+            .json_post(path, key, serde_json::to_vec(body).unwrap())
+            .send()
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
         (status, sse_data(&text))
